@@ -1,0 +1,8 @@
+namespace Dypls.Credentials
+{
+    /// <summary>A credential source exists but is unusable (unknown profile, bad file, metadata service failure).</summary>
+    public sealed class CredentialException : DyplsException
+    {
+        public CredentialException(string errorId, string message, System.Exception? inner = null) : base(errorId, message, inner) { }
+    }
+}

@@ -1,0 +1,14 @@
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Dypls.Credentials
+{
+    /// <summary>Hands out a current credential; providers of temporary credentials refresh before expiry.</summary>
+    public interface ICredentialProvider
+    {
+        /// <summary>Human-readable source, safe to log (never contains a secret).</summary>
+        string Description { get; }
+
+        Task<AccessKeyCredential> GetCredentialAsync(CancellationToken cancellationToken);
+    }
+}

@@ -1,0 +1,2 @@
+// Placeholder replaced by the emulator implementation.
+Console.WriteLine("Dypls emulator");
