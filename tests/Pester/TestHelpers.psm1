@@ -1,0 +1,64 @@
+# Shared by the Pester suites: start the built emulator as a real process and find the built module.
+Set-StrictMode -Version Latest
+
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+
+function Get-DyplsRepoRoot { $script:RepoRoot }
+
+function Get-DyplsModulePath { Join-Path $script:RepoRoot 'out/Dypls/Dypls.psd1' }
+
+# The emulator's always-on demo keys (see src/Dypls.Emulator/EmulatorDefaults.cs).
+$script:DemoKeys = [pscustomobject]@{
+    AccessKeyId     = 'LTAI5tDyplsDemoKey0001'
+    AccessKeySecret = 'DyplsDemoSecret0000000000000001'
+    StsAccessKeyId  = 'STS.DyplsDemoKey0001'
+    StsSecret       = 'DyplsDemoStsSecret000000000001'
+    StsToken        = 'DyplsDemoSecurityToken0001'
+}
+function Get-DyplsDemoKeys { $script:DemoKeys }
+
+function Start-DyplsEmulator {
+    <# Starts out/emulator/Dypls.Emulator.dll on a free loopback port; returns @{ BaseUrl; Process }. #>
+    param([string[]] $ArgumentList = @())
+    $dll = Join-Path $script:RepoRoot 'out/emulator/Dypls.Emulator.dll'
+    if (-not (Test-Path $dll)) { throw "The emulator is not built: $dll (run ./build.ps1)" }
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    $psi.ArgumentList.Add($dll)
+    $psi.ArgumentList.Add('--port'); $psi.ArgumentList.Add('0')
+    foreach ($a in $ArgumentList) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    $proc = [System.Diagnostics.Process]::Start($psi)
+    $deadline = [DateTime]::UtcNow.AddSeconds(30)
+    $baseUrl = $null
+    while (-not $baseUrl -and [DateTime]::UtcNow -lt $deadline) {
+        $line = $proc.StandardOutput.ReadLine()
+        if ($null -eq $line) { break }
+        if ($line -match 'Listening on (http://\S+)') { $baseUrl = $Matches[1] }
+    }
+    if (-not $baseUrl) {
+        $err = $proc.StandardError.ReadToEnd()
+        try { $proc.Kill() } catch { }
+        throw "The emulator did not start: $err"
+    }
+    # Keep draining stdout so the emulator never blocks on a full pipe.
+    $null = $proc.StandardOutput.ReadToEndAsync()
+    $null = $proc.StandardError.ReadToEndAsync()
+    [pscustomobject]@{ BaseUrl = $baseUrl; Process = $proc }
+}
+
+function Stop-DyplsEmulator {
+    param([Parameter(Mandatory)] $Emulator)
+    if ($Emulator -and -not $Emulator.Process.HasExited) {
+        $Emulator.Process.Kill($true)
+        $null = $Emulator.Process.WaitForExit(5000)
+    }
+}
+
+function Get-DyplsEmulatorStats {
+    param([Parameter(Mandatory)] $Emulator)
+    Invoke-RestMethod -Uri ($Emulator.BaseUrl.TrimEnd('/') + '/_emulator/stats')
+}
+
+Export-ModuleMember -Function *
