@@ -1,0 +1,143 @@
+#Requires -Version 7.2
+<#
+.SYNOPSIS
+    Builds, tests and demonstrates Dypls.
+.DESCRIPTION
+    Build (default): leaves an importable module at out/Dypls and the emulator at out/emulator.
+    Test:  Build, then the xunit suite and the Pester suite (in a fresh pwsh against out/Dypls);
+           ends with one line "N passed, N failed" and exits non-zero on any failure.
+    Demo:  Build, start the emulator on a free loopback port, run samples/calls.csv through the cmdlets.
+.EXAMPLE
+    dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Passed to Invoke-Pester's filter, e.g. -PesterPath tests/Pester/GetDyplsRecordUrl.Tests.ps1
+    [string[]] $PesterPath = @()
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'Dypls'
+$EmulatorOut = Join-Path $Out 'emulator'
+$PesterVersion = '5.7.1'
+
+function Invoke-Native {
+    param([Parameter(Mandatory)][string] $FilePath, [string[]] $ArgumentList = @())
+    & $FilePath @ArgumentList
+    if ($LASTEXITCODE -ne 0) { throw "$FilePath $($ArgumentList -join ' ') exited with $LASTEXITCODE" }
+}
+
+function Get-DyplsVersion {
+    # The one place the version lives.
+    $props = [xml](Get-Content -Raw (Join-Path $Root 'Directory.Build.props'))
+    [string]($props.Project.PropertyGroup | ForEach-Object { $_.Version } | Where-Object { $_ } | Select-Object -First 1)
+}
+
+# A fresh pwsh of the same installation (dotnet tool or standalone).
+function Get-PwshCommand {
+    $exe = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { return @($exe, (Join-Path $PSHOME 'pwsh.dll')) }
+    return @($exe)
+}
+
+function Invoke-Build {
+    $version = Get-DyplsVersion
+    Write-Host "Building Dypls $version ($Configuration)"
+    Invoke-Native dotnet @('build', (Join-Path $Root 'Dypls.sln'), '-c', $Configuration, '--nologo', '-v', 'minimal', '-clp:NoSummary')
+
+    $publish = Join-Path $Out 'publish/Dypls'
+    Remove-Item -Recurse -Force $publish, $ModuleOut, $EmulatorOut -ErrorAction SilentlyContinue
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/Dypls/Dypls.csproj'), '-c', $Configuration, '--no-build', '--nologo', '-v', 'quiet', '-o', $publish)
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/Dypls.Emulator/Dypls.Emulator.csproj'), '-c', $Configuration, '--no-build', '--nologo', '-v', 'quiet', '-o', $EmulatorOut)
+
+    # The module folder holds the manifest, assemblies and format file, and nothing else.
+    $null = New-Item -ItemType Directory -Force $ModuleOut
+    Get-ChildItem $publish -Filter *.dll | Where-Object Name -ne 'System.Management.Automation.dll' | Copy-Item -Destination $ModuleOut
+    Copy-Item (Join-Path $publish 'Dypls.format.ps1xml') $ModuleOut
+    $manifest = Get-Content -Raw (Join-Path $Root 'Dypls.psd1')
+    $stamped = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'"
+    if ($stamped -eq $manifest -and $manifest -notmatch "'$([regex]::Escape($version))'") { throw 'Could not stamp ModuleVersion into Dypls.psd1' }
+    Set-Content -Path (Join-Path $ModuleOut 'Dypls.psd1') -Value $stamped -Encoding utf8BOM
+    if (Test-Path (Join-Path $ModuleOut 'System.Management.Automation.dll')) { throw 'System.Management.Automation.dll must never ship in the module' }
+    Write-Host "Module: $ModuleOut"
+    Write-Host "Emulator: $EmulatorOut"
+}
+
+function Get-PesterModulePath {
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/tools/Dypls.TestTools.csproj'), '--nologo', '-v', 'quiet')
+    $cache = (& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
+    $path = Join-Path $cache.Trim() "pester/$PesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path $path)) { throw "Pester $PesterVersion was not restored: $path" }
+    $path
+}
+
+function Invoke-XunitSuite {
+    $results = Join-Path $Out 'test-results'
+    $trx = Join-Path $results 'xunit.trx'
+    Remove-Item $trx -ErrorAction SilentlyContinue
+    & dotnet test (Join-Path $Root 'tests/Dypls.Core.Tests/Dypls.Core.Tests.csproj') -c $Configuration --no-build --nologo `
+        --logger 'console;verbosity=minimal' --logger "trx;LogFileName=xunit.trx" --results-directory $results
+    if (-not (Test-Path $trx)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
+    $counters = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
+}
+
+function Invoke-PesterSuite {
+    $pester = Get-PesterModulePath
+    $summary = Join-Path $Out 'test-results/pester-summary.json'
+    Remove-Item $summary -ErrorAction SilentlyContinue
+    $paths = if ($PesterPath) { $PesterPath } else { @(Join-Path $Root 'tests/Pester') }
+    $pwsh = Get-PwshCommand
+    $script = {
+        param($PesterModule, $Paths, $SummaryPath)
+        Import-Module $PesterModule -Force
+        $cfg = New-PesterConfiguration
+        $cfg.Run.Path = $Paths
+        $cfg.Run.PassThru = $true
+        $cfg.Output.Verbosity = 'Detailed'
+        $r = Invoke-Pester -Configuration $cfg
+        @{ Passed = $r.PassedCount; Failed = $r.FailedCount + $r.FailedBlocksCount + $r.FailedContainersCount } | ConvertTo-Json | Set-Content $SummaryPath
+    }
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes(
+        "& { $script } -PesterModule '$pester' -Paths @($(($paths | ForEach-Object { "'$_'" }) -join ',')) -SummaryPath '$summary'"))
+    $exe, $rest = $pwsh
+    & $exe @rest -NoProfile -NonInteractive -EncodedCommand $encoded
+    if (-not (Test-Path $summary)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
+    $s = Get-Content -Raw $summary | ConvertFrom-Json
+    [pscustomobject]@{ Passed = [int]$s.Passed; Failed = [int]$s.Failed }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $x = Invoke-XunitSuite
+    Write-Host "xunit: $($x.Passed) passed, $($x.Failed) failed"
+    $p = Invoke-PesterSuite
+    Write-Host "Pester: $($p.Passed) passed, $($p.Failed) failed"
+    $passed = $x.Passed + $p.Passed
+    $failed = $x.Failed + $p.Failed
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $pwsh = Get-PwshCommand
+    $exe, $rest = $pwsh
+    & $exe @rest -NoProfile -NonInteractive -File (Join-Path $Root 'samples/Invoke-Demo.ps1')
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Demo' { Invoke-Demo }
+}

@@ -1,0 +1,320 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Net.Http;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Dypls.Credentials;
+using Dypls.Signing;
+
+namespace Dypls.Api
+{
+    /// <summary>
+    /// Calls Dyplsapi 2017-05-25 with RPC signature V1. Thread-safe: one instance serves every
+    /// concurrent row of a pipeline. Retries transient failures with exponential backoff and jitter.
+    /// </summary>
+    public sealed class DyplsApiClient
+    {
+        public const string ApiVersion = "2017-05-25";
+        public const string QueryRecordFileDownloadUrlAction = "QueryRecordFileDownloadUrl";
+
+        private readonly ICredentialProvider _credentials;
+        private readonly DyplsClientOptions _options;
+        private readonly HttpClient _http;
+        private readonly Uri _endpoint;
+        private readonly Random _jitter = new Random();
+
+        public DyplsApiClient(ICredentialProvider credentials, DyplsClientOptions options, HttpClient? http = null)
+        {
+            _credentials = credentials ?? throw new ArgumentNullException(nameof(credentials));
+            _options = options ?? throw new ArgumentNullException(nameof(options));
+            _endpoint = EndpointPolicy.Validate(options.Endpoint);
+            _http = http ?? Http.SharedHttpClient.Get(options.ConnectTimeout);
+        }
+
+        public Uri Endpoint => _endpoint;
+
+        /// <summary>Receives safe, human-readable trace lines (no secrets, URLs redacted). Called from any thread.</summary>
+        public Action<string>? Trace { get; set; }
+
+        public Task<RecordFileUrl> QueryRecordFileDownloadUrlAsync(string callId, string callTime, string poolKey, CancellationToken cancellationToken)
+        {
+            var parameters = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["Action"] = QueryRecordFileDownloadUrlAction,
+                ["Version"] = ApiVersion,
+                ["Format"] = "JSON",
+                ["CallId"] = callId,
+                ["CallTime"] = callTime,
+                ["PoolKey"] = poolKey,
+            };
+            if (!string.IsNullOrEmpty(_options.RegionId)) parameters["RegionId"] = _options.RegionId!;
+            return CallAsync(parameters, cancellationToken);
+        }
+
+        private async Task<RecordFileUrl> CallAsync(Dictionary<string, string> apiParameters, CancellationToken cancellationToken)
+        {
+            var maxAttempts = Math.Max(1, _options.MaxAttempts);
+            var resigned = false;
+            for (var attempt = 1; ; attempt++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                DyplsApiException failure;
+                TimeSpan? retryAfter = null;
+                try
+                {
+                    return await SendOnceAsync(apiParameters, attempt, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RetryableAnswer answer)
+                {
+                    failure = answer.Failure;
+                    retryAfter = answer.RetryAfter;
+                }
+                failure.Attempts = attempt;
+
+                if (failure.Kind == ApiErrorKind.Resign && !resigned)
+                {
+                    // A fresh nonce and timestamp fix a one-off collision or a slow request; a repeat means the clock is wrong.
+                    resigned = true;
+                    Trace?.Invoke($"{failure.Code}: signing again with a fresh timestamp and nonce.");
+                    continue;
+                }
+                if (failure.Kind == ApiErrorKind.Resign && failure.Code == "InvalidTimeStamp.Expired")
+                {
+                    throw ClockSkew(failure);
+                }
+                if (failure.Kind != ApiErrorKind.Transient || attempt >= maxAttempts)
+                {
+                    throw failure;
+                }
+
+                var delay = BackoffDelay(attempt, retryAfter);
+                Trace?.Invoke($"Attempt {attempt} of {maxAttempts} failed ({failure.Code ?? failure.ErrorId}); retrying in {delay.TotalMilliseconds:0} ms.");
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>Full jitter: uniform in [0, min(max, base * 2^(attempt-1))]; a server's x-acs-retry-after is a floor.</summary>
+        internal TimeSpan BackoffDelay(int attempt, TimeSpan? retryAfter)
+        {
+            var ceiling = Math.Min(_options.MaxRetryDelay.TotalMilliseconds,
+                _options.BaseRetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 20)));
+            double sample;
+            lock (_jitter) sample = _jitter.NextDouble();
+            var ms = ceiling * sample;
+            if (retryAfter is TimeSpan ra) ms = Math.Max(ms, Math.Min(ra.TotalMilliseconds, _options.MaxRetryDelay.TotalMilliseconds * 6));
+            return TimeSpan.FromMilliseconds(ms);
+        }
+
+        private sealed class RetryableAnswer : Exception
+        {
+            public RetryableAnswer(DyplsApiException failure, TimeSpan? retryAfter) { Failure = failure; RetryAfter = retryAfter; }
+            public DyplsApiException Failure { get; }
+            public TimeSpan? RetryAfter { get; }
+        }
+
+        private async Task<RecordFileUrl> SendOnceAsync(Dictionary<string, string> apiParameters, int attempt, CancellationToken cancellationToken)
+        {
+            var credential = await _credentials.GetCredentialAsync(cancellationToken).ConfigureAwait(false);
+            var sentAt = _options.Clock();
+            var signed = RpcSigner.SignRequest("POST", apiParameters, credential.AccessKeyId, credential.AccessKeySecret,
+                credential.SecurityToken, sentAt, Guid.NewGuid().ToString("N"));
+
+            using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attemptCts.CancelAfter(_options.RequestTimeout);
+            HttpResponseMessage response;
+            string body;
+            try
+            {
+                // POST with a form body, as the official SDKs do: the signature and any STS token stay out of URLs and proxy logs.
+                using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint)
+                {
+                    Content = new StringContent(RpcSigner.ToQueryString(signed), Encoding.UTF8, "application/x-www-form-urlencoded"),
+                };
+                response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, attemptCts.Token).ConfigureAwait(false);
+                body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new RetryableAnswer(new DyplsApiException("RequestTimeout",
+                    $"Dyplsapi at {_endpoint.Host} did not answer within {_options.RequestTimeout.TotalSeconds:0.#} s.", ApiErrorKind.Transient), null);
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new RetryableAnswer(new DyplsApiException("NetworkError",
+                    $"Could not reach Dyplsapi at {_endpoint.Host}: {Describe(ex)}", ApiErrorKind.Transient, inner: null), null);
+            }
+
+            using (response)
+            {
+                var status = (int)response.StatusCode;
+                var answer = ParseAnswer(body);
+                var receivedAt = _options.Clock();
+                if (status >= 200 && status < 300 && string.Equals(answer.Code, "OK", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(answer.DownloadUrl))
+                {
+                    var url = answer.DownloadUrl!;
+                    var expires = RecordFileUrl.ReadExpires(url) ?? receivedAt + RecordFileUrl.DocumentedLifetime;
+                    return new RecordFileUrl(url, answer.RequestId, expires, attempt);
+                }
+
+                var failure = ToException(answer, status, credential, signed);
+                if (response.Headers.Date is DateTimeOffset serverDate) failure.ClockOffset = serverDate - receivedAt;
+                throw new RetryableAnswer(failure, RetryAfter(response));
+            }
+        }
+
+        private static TimeSpan? RetryAfter(HttpResponseMessage response)
+        {
+            // Alibaba's gateways send x-acs-retry-after in milliseconds (as their SDKs read it).
+            if (response.Headers.TryGetValues("x-acs-retry-after", out var values))
+            {
+                foreach (var v in values)
+                {
+                    if (long.TryParse(v.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms > 0)
+                        return TimeSpan.FromMilliseconds(ms);
+                }
+            }
+            return response.Headers.RetryAfter?.Delta;
+        }
+
+        private struct Answer
+        {
+            public string? Code, Message, RequestId, DownloadUrl, Recommend;
+            public bool Parsed;
+        }
+
+        private static Answer ParseAnswer(string body)
+        {
+            var a = new Answer();
+            if (string.IsNullOrWhiteSpace(body)) return a;
+            try
+            {
+                using var doc = JsonDocument.Parse(body);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object) return a;
+                a.Parsed = true;
+                foreach (var p in doc.RootElement.EnumerateObject())
+                {
+                    var text = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : p.Value.ToString();
+                    switch (p.Name)
+                    {
+                        case "Code": a.Code = text; break;
+                        case "Message": a.Message = text; break;
+                        case "RequestId": a.RequestId = text; break;
+                        case "DownloadUrl": a.DownloadUrl = text; break;
+                        case "Recommend": a.Recommend = text; break;
+                    }
+                }
+            }
+            catch (JsonException)
+            {
+                // Not JSON (a proxy's HTML page, say): reported below by status.
+            }
+            return a;
+        }
+
+        private DyplsApiException ToException(Answer answer, int status, AccessKeyCredential credential, IDictionary<string, string> signed)
+        {
+            if (!answer.Parsed || string.IsNullOrEmpty(answer.Code))
+            {
+                var kind = status >= 500 || status == 429 ? ApiErrorKind.Transient : ApiErrorKind.Permanent;
+                if (status >= 200 && status < 300 && answer.Parsed)
+                {
+                    return new DyplsApiException("UnexpectedResponse", $"Dyplsapi answered without a Code or DownloadUrl (RequestId {answer.RequestId}).", ApiErrorKind.Permanent,
+                        requestId: answer.RequestId, httpStatus: status);
+                }
+                return new DyplsApiException(kind == ApiErrorKind.Transient ? "ServiceUnavailable" : "UnexpectedResponse",
+                    $"Dyplsapi at {_endpoint.Host} answered HTTP {status} with a body that is not a Dyplsapi answer.", kind, httpStatus: status);
+            }
+
+            var code = answer.Code!;
+            var errorKind = ApiErrorClassifier.Classify(code, status);
+            var apiMessage = SafeMessage(code, answer.Message);
+            var hint = Hint(code, answer.Message, credential, signed);
+            var message = $"Dyplsapi answered {code}: {apiMessage}" + (hint.Length > 0 ? " " + hint : "") +
+                          (answer.RequestId is null ? "" : $" (RequestId {answer.RequestId})");
+            return new DyplsApiException(ErrorIdFor(code, answer.Message, errorKind), message, errorKind, code, apiMessage, answer.RequestId, status);
+        }
+
+        internal static string ErrorIdFor(string code, string? message, ApiErrorKind kind)
+        {
+            if (kind == ApiErrorKind.Authentication) return "AuthenticationFailed";
+            if (code.StartsWith("Throttling", StringComparison.OrdinalIgnoreCase) || code == "isv.FLOW_LIMIT") return "Throttled";
+            if (IsRecordingNotAvailable(code, message)) return "RecordingNotAvailable";
+            return "ApiError." + code;
+        }
+
+        private static bool IsRecordingNotAvailable(string code, string? message)
+        {
+            // No documented code says "no recording"; recognise the shapes such answers take.
+            var c = code.ToUpperInvariant();
+            var m = (message ?? string.Empty).ToLowerInvariant();
+            return c.Contains("RECORD") || c.Contains("NOT_EXIST") && !c.Contains("POOLKEY") && !c.Contains("ACCOUNT") && !c.Contains("PARTNER")
+                || m.Contains("record") && (m.Contains("not") || m.Contains("no "));
+        }
+
+        /// <summary>The gateway's SignatureDoesNotMatch message quotes its StringToSign, which holds the STS token: drop it.</summary>
+        private static string SafeMessage(string code, string? message)
+        {
+            var m = message ?? string.Empty;
+            var cut = m.IndexOf("server string to sign is", StringComparison.OrdinalIgnoreCase);
+            if (cut >= 0) m = m.Substring(0, cut).TrimEnd(' ', ':', '.') + ".";
+            return m;
+        }
+
+        private static string Hint(string code, string? message, AccessKeyCredential credential, IDictionary<string, string> signed)
+        {
+            switch (code)
+            {
+                case "SignatureDoesNotMatch":
+                    var serverSts = ServerStringToSign(message);
+                    var ours = RpcSigner.StringToSign("POST", signed);
+                    if (serverSts != null && !string.Equals(serverSts, ours, StringComparison.Ordinal))
+                        return "The service signed a different request than Dypls sent; a proxy may have changed it.";
+                    return $"The AccessKeySecret does not belong to AccessKeyId {credential.MaskedAccessKeyId} (from {credential.Source}).";
+                case "InvalidAccessKeyId.NotFound":
+                    return $"AccessKeyId {credential.MaskedAccessKeyId} (from {credential.Source}) does not exist.";
+                case "InvalidAccessKeyId.Inactive":
+                    return $"AccessKeyId {credential.MaskedAccessKeyId} (from {credential.Source}) is disabled.";
+                case "Forbidden.RAM":
+                case "isp.RAM_PERMISSION_DENY":
+                    return "Grant the RAM action dypls:QueryRecordFileDownloadUrl to this identity.";
+                case "isv.POOLKEY_NOT_EXISTS":
+                    return "Check the PoolKey on the console's number pool page (号码池管理).";
+            }
+            if (code.StartsWith("InvalidSecurityToken", StringComparison.Ordinal))
+                return "The STS SecurityToken is missing, expired or does not match the AccessKeyId; get a fresh token.";
+            if (IsRecordingNotAvailable(code, message))
+                return "Recordings can be fetched only for calls on bindings with recording on, and only within the retention window (14 days on the product page, 30 days in current docs); check CallId, CallTime and PoolKey.";
+            return string.Empty;
+        }
+
+        private static string? ServerStringToSign(string? message)
+        {
+            if (message is null) return null;
+            const string marker = "server string to sign is:";
+            var i = message.IndexOf(marker, StringComparison.OrdinalIgnoreCase);
+            return i < 0 ? null : message.Substring(i + marker.Length).Trim();
+        }
+
+        private DyplsApiException ClockSkew(DyplsApiException failure)
+        {
+            var offset = failure.ClockOffset;
+            var detail = offset is TimeSpan o
+                ? $"The local clock is {Math.Abs(o.TotalMinutes):0.#} minutes {(o > TimeSpan.Zero ? "behind" : "ahead of")} the service's clock."
+                : "The local clock is probably off by more than 15 minutes.";
+            return new DyplsApiException("ClockSkew",
+                $"Dyplsapi rejected the request time twice (InvalidTimeStamp.Expired). {detail} Set the clock right (e.g. enable NTP time sync) and run again.",
+                ApiErrorKind.Authentication, failure.Code, failure.ApiMessage, failure.RequestId, failure.HttpStatus, failure.Attempts)
+            { ClockOffset = offset };
+        }
+
+        private static string Describe(Exception ex)
+        {
+            var parts = new List<string>();
+            for (Exception? e = ex; e != null && parts.Count < 3; e = e.InnerException) parts.Add(e.Message);
+            return string.Join(" ", parts);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using System;
+
+namespace Dypls.Api
+{
+    /// <summary>An error answer from Dyplsapi (gateway or product), or a transport failure, with the service's own fields.</summary>
+    public sealed class DyplsApiException : DyplsException
+    {
+        public DyplsApiException(string errorId, string message, ApiErrorKind kind, string? code = null, string? apiMessage = null,
+            string? requestId = null, int? httpStatus = null, int attempts = 1, Exception? inner = null)
+            : base(errorId, message, inner)
+        {
+            Kind = kind;
+            Code = code;
+            ApiMessage = apiMessage;
+            RequestId = requestId;
+            HttpStatus = httpStatus;
+            Attempts = attempts;
+        }
+
+        public ApiErrorKind Kind { get; }
+
+        /// <summary>The service's Code, e.g. "isv.POOLKEY_NOT_EXISTS"; null for transport failures.</summary>
+        public string? Code { get; }
+
+        /// <summary>The service's Message, with anything secret-bearing removed.</summary>
+        public string? ApiMessage { get; }
+
+        public string? RequestId { get; }
+
+        public int? HttpStatus { get; }
+
+        public int Attempts { get; internal set; }
+
+        /// <summary>Server's Date header minus the local clock, when the server sent one.</summary>
+        public TimeSpan? ClockOffset { get; internal set; }
+
+        public bool IsAuthenticationFailure => Kind == ApiErrorKind.Authentication;
+    }
+}

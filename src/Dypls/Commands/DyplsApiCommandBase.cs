@@ -1,0 +1,142 @@
+using System;
+using System.Management.Automation;
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Security;
+using Dypls.Api;
+using Dypls.Credentials;
+
+namespace Dypls.Commands
+{
+    /// <summary>Parameters and set-up shared by every cmdlet that calls Dyplsapi: credentials, endpoint, timeouts.</summary>
+    public abstract class DyplsApiCommandBase : PSCmdlet
+    {
+        /// <summary>User name = AccessKeyId, password = AccessKeySecret. Highest priority.</summary>
+        [Parameter]
+        [Credential]
+        [ValidateNotNull]
+        public PSCredential? Credential { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? AccessKeyId { get; set; }
+
+        [Parameter]
+        [ValidateNotNull]
+        public SecureString? AccessKeySecret { get; set; }
+
+        /// <summary>STS token that goes with temporary AccessKeys.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public SecureString? SecurityToken { get; set; }
+
+        /// <summary>A profile in ~/.aliyun/config.json or ~/.alibabacloud/credentials.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? ProfileName { get; set; }
+
+        /// <summary>Dyplsapi endpoint; https, or http on a loopback host (the emulator).</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Uri? Endpoint { get; set; }
+
+        /// <summary>Seconds allowed for one API attempt.</summary>
+        [Parameter]
+        [ValidateRange(1, 600)]
+        public int TimeoutSec { get; set; } = 10;
+
+        [Parameter]
+        [ValidateRange(1, 120)]
+        public int ConnectTimeoutSec { get; set; } = 5;
+
+        /// <summary>Attempts per API call for transient failures (throttling, 5xx, network).</summary>
+        [Parameter]
+        [ValidateRange(1, 20)]
+        public int MaxAttempts { get; set; } = 4;
+
+        private protected DyplsApiClient CreateClient()
+        {
+            var provider = ResolveCredentials();
+            WriteDebug($"Credentials: {provider.Description}.");
+            var options = new DyplsClientOptions
+            {
+                Endpoint = Endpoint ?? DyplsClientOptions.DefaultEndpoint,
+                RequestTimeout = TimeSpan.FromSeconds(TimeoutSec),
+                ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeoutSec),
+                MaxAttempts = MaxAttempts,
+            };
+            try
+            {
+                var client = new DyplsApiClient(provider, options);
+                WriteDebug($"Endpoint: {client.Endpoint}.");
+                return client;
+            }
+            catch (DyplsException ex)
+            {
+                ThrowTerminatingError(new ErrorRecord(ex, ex.ErrorId, ErrorCategory.InvalidArgument, Endpoint));
+                throw; // not reached
+            }
+        }
+
+        private ICredentialProvider ResolveCredentials()
+        {
+            if (Credential != null && (AccessKeyId != null || AccessKeySecret != null))
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new PSArgumentException("Give either -Credential or -AccessKeyId/-AccessKeySecret, not both."),
+                    "ConflictingCredentialParameters", ErrorCategory.InvalidArgument, null));
+            }
+            var options = new CredentialChainOptions { ProfileName = ProfileName };
+            if (Credential != null)
+            {
+                options.AccessKeyId = Credential.UserName;
+                options.AccessKeySecret = Credential.GetNetworkCredential().Password;
+                options.ExplicitSourceName = "-Credential";
+            }
+            else if (AccessKeyId != null || AccessKeySecret != null)
+            {
+                options.AccessKeyId = AccessKeyId;
+                options.AccessKeySecret = AccessKeySecret is null ? null : Plain(AccessKeySecret);
+                options.ExplicitSourceName = "-AccessKeyId/-AccessKeySecret";
+            }
+            if (SecurityToken != null) options.SecurityToken = Plain(SecurityToken);
+
+            try
+            {
+                return CredentialChain.Resolve(options);
+            }
+            catch (DyplsException ex)
+            {
+                ThrowTerminatingError(new ErrorRecord(ex, ex.ErrorId, ErrorCategory.AuthenticationError, ProfileName));
+                throw; // not reached
+            }
+        }
+
+        private static string Plain(SecureString secure) => new NetworkCredential(string.Empty, secure).Password;
+
+        /// <summary>The error category users see for a failure from the core.</summary>
+        private protected static ErrorCategory CategoryFor(Exception ex)
+        {
+            switch (ex)
+            {
+                case DyplsApiException api:
+                    switch (api.ErrorId)
+                    {
+                        case "AuthenticationFailed": return ErrorCategory.AuthenticationError;
+                        case "ClockSkew": return ErrorCategory.InvalidOperation;
+                        case "Throttled": return ErrorCategory.LimitsExceeded;
+                        case "RequestTimeout": return ErrorCategory.OperationTimeout;
+                        case "NetworkError": return ErrorCategory.ConnectionError;
+                        case "RecordingNotAvailable": return ErrorCategory.ObjectNotFound;
+                    }
+                    return api.Kind == ApiErrorKind.Transient ? ErrorCategory.ResourceUnavailable : ErrorCategory.InvalidResult;
+                case DyplsException d when d.ErrorId.StartsWith("Invalid", StringComparison.Ordinal) || d.ErrorId.StartsWith("Missing", StringComparison.Ordinal):
+                    return ErrorCategory.InvalidArgument;
+                case Credentials.CredentialException:
+                case CredentialNotFoundException:
+                    return ErrorCategory.AuthenticationError;
+            }
+            return ErrorCategory.NotSpecified;
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System;
+using Dypls.Time;
+
+namespace Dypls.Commands
+{
+    /// <summary>One input row checked and normalised before any request is made.</summary>
+    internal sealed class RowRequest
+    {
+        private RowRequest(string callId, string callTime, string poolKey)
+        {
+            CallId = callId;
+            CallTime = callTime;
+            PoolKey = poolKey;
+        }
+
+        public string CallId { get; }
+        public string CallTime { get; }
+        public string PoolKey { get; }
+
+        /// <summary>CallId made safe for a message: control characters shown escaped, long values shortened.</summary>
+        public string CallIdForDisplay => Display(CallId);
+
+        public const int MaxCallIdLength = 100;
+
+        public static RowRequest Parse(string? callId, object? callTime, string? poolKey)
+        {
+            var id = (callId ?? string.Empty).Trim();
+            if (id.Length == 0)
+                throw new DyplsException("MissingCallId", "CallId is empty. Every row needs the call record ID (呼叫记录ID) from the console or the call receipt's call_id.");
+            if (id.Length > MaxCallIdLength)
+                throw new DyplsException("InvalidCallId", $"CallId '{Display(id)}' is {id.Length} characters long; Dyplsapi accepts at most {MaxCallIdLength}.");
+            foreach (var c in id)
+            {
+                if (char.IsControl(c))
+                    throw new DyplsException("InvalidCallId", $"CallId '{Display(id)}' contains a control character (such as a line break or NUL); check the CSV's quoting.");
+            }
+
+            var key = (poolKey ?? string.Empty).Trim();
+            if (key.Length == 0)
+                throw new DyplsException("MissingPoolKey", $"CallId '{Display(id)}' has no PoolKey. Add a PoolKey column, or give -PoolKey (or $PSDefaultParameterValues['*-Dypls*:PoolKey']).");
+
+            var time = Time.CallTime.ToServiceString(Unwrap(callTime));
+            return new RowRequest(id, time, key);
+        }
+
+        private static object? Unwrap(object? value) => value is System.Management.Automation.PSObject pso ? pso.BaseObject : value;
+
+        private static string Display(string s)
+        {
+            var clean = s.Replace("\r", "\\r").Replace("\n", "\\n").Replace("\0", "\\0").Replace("\t", "\\t");
+            return clean.Length > 64 ? clean.Substring(0, 61) + "..." : clean;
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Dypls.Pipeline
+{
+    /// <summary>
+    /// Runs per-row work concurrently (at most ThrottleLimit at once) while the pipeline thread keeps
+    /// reading input, and hands results back to the pipeline thread in input order. At most
+    /// <c>window</c> rows are in flight or waiting, so memory stays flat however long the input is;
+    /// a full window blocks the pipeline thread, which holds back the upstream (e.g. Import-Csv).
+    /// Workers never touch the cmdlet: they post log lines here, and the pipeline thread writes them.
+    /// </summary>
+    internal sealed class OrderedParallelRunner<TResult> : IDisposable
+    {
+        private readonly Queue<Pending> _pending = new Queue<Pending>();
+        private readonly SemaphoreSlim _slots;
+        private readonly int _window;
+        private readonly CancellationTokenSource _cts = new CancellationTokenSource();
+        private readonly ConcurrentQueue<LogLine> _log = new ConcurrentQueue<LogLine>();
+
+        public OrderedParallelRunner(int throttleLimit)
+        {
+            _slots = new SemaphoreSlim(throttleLimit, throttleLimit);
+            _window = Math.Max(throttleLimit * 4, 16);
+        }
+
+        public CancellationToken Token => _cts.Token;
+
+        public int InFlight => _pending.Count;
+
+        public void Cancel()
+        {
+            try { _cts.Cancel(); } catch (ObjectDisposedException) { }
+        }
+
+        /// <summary>Thread-safe: a worker's verbose or debug line for the pipeline thread to write.</summary>
+        public void Verbose(string text) => _log.Enqueue(new LogLine(false, text));
+
+        public void Debug(string text) => _log.Enqueue(new LogLine(true, text));
+
+        /// <summary>Starts <paramref name="work"/> for <paramref name="row"/>; call on the pipeline thread.</summary>
+        public void Start(object row, Func<CancellationToken, Task<TResult>> work)
+        {
+            var token = _cts.Token;
+            var task = Task.Run(async () =>
+            {
+                await _slots.WaitAsync(token).ConfigureAwait(false);
+                try
+                {
+                    return await work(token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _slots.Release();
+                }
+            }, token);
+            _pending.Enqueue(new Pending(row, task));
+        }
+
+        /// <summary>
+        /// Yields finished rows in input order. With <paramref name="all"/> it waits for every row;
+        /// otherwise it returns what is done and waits only while the window is full.
+        /// </summary>
+        public IEnumerable<Completed> Drain(Cmdlet cmdlet, bool all)
+        {
+            while (_pending.Count > 0)
+            {
+                var head = _pending.Peek();
+                var mustWait = all || _pending.Count >= _window;
+                while (!head.Task.IsCompleted)
+                {
+                    FlushLog(cmdlet);
+                    if (!mustWait) break;
+                    if (_cts.IsCancellationRequested) throw new PipelineStoppedException();
+                    // Wake often enough to write workers' log lines while waiting.
+                    Task.WaitAny(new Task[] { head.Task }, 100);
+                }
+                if (!head.Task.IsCompleted) break;
+                _pending.Dequeue();
+                FlushLog(cmdlet);
+                yield return new Completed(head.Row, head.Task);
+            }
+            FlushLog(cmdlet);
+        }
+
+        public void FlushLog(Cmdlet cmdlet)
+        {
+            while (_log.TryDequeue(out var line))
+            {
+                if (line.IsDebug) cmdlet.WriteDebug(line.Text);
+                else cmdlet.WriteVerbose(line.Text);
+            }
+        }
+
+        /// <summary>Cancels what still runs. The token source is not disposed: workers may still be unwinding.</summary>
+        public void Dispose() => Cancel();
+
+        private readonly struct Pending
+        {
+            public Pending(object row, Task<TResult> task) { Row = row; Task = task; }
+            public object Row { get; }
+            public Task<TResult> Task { get; }
+        }
+
+        private readonly struct LogLine
+        {
+            public LogLine(bool isDebug, string text) { IsDebug = isDebug; Text = text; }
+            public bool IsDebug { get; }
+            public string Text { get; }
+        }
+
+        internal readonly struct Completed
+        {
+            public Completed(object row, Task<TResult> task) { Row = row; Task = task; }
+            public object Row { get; }
+            public Task<TResult> Task { get; }
+        }
+    }
+}
