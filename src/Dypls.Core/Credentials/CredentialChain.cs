@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Net.Http;
@@ -28,6 +29,11 @@ namespace Dypls.Credentials
             return resolver.Resolve();
         }
 
+        // ECS providers by everything that shapes them. PowerShell resolves once per cmdlet call; sharing the
+        // provider keeps its cached credential and token instead of asking the metadata service every time.
+        private static readonly ConcurrentDictionary<string, EcsRamRoleCredentialProvider> SharedEcsProviders =
+            new ConcurrentDictionary<string, EcsRamRoleCredentialProvider>(StringComparer.Ordinal);
+
         private sealed class Resolver
         {
             private const string EcsSkipped = "ECS instance RAM role: skipped (set " + CredentialEnvironmentVariables.EcsMetadata + " to the role name on an ECS instance)";
@@ -36,6 +42,7 @@ namespace Dypls.Credentials
             private readonly List<string> _places = new List<string>();
             private readonly string _home;
             private readonly string _cliPath;
+            private readonly bool _hasHome;
             private bool _cliLoaded, _iniLoaded;
             private AliyunCliConfigFile? _cli;
             private AlibabaCloudIniFile? _ini;
@@ -46,7 +53,9 @@ namespace Dypls.Credentials
             {
                 _options = options;
                 _home = options.HomeDirectory;
-                _cliPath = AliyunCliConfigFile.DefaultPath(_home);
+                // No home folder (some service accounts): never let Path.Combine make the files relative to the current directory.
+                _hasHome = !string.IsNullOrWhiteSpace(_home);
+                _cliPath = _hasHome ? AliyunCliConfigFile.DefaultPath(_home) : "~/.aliyun/config.json (no home folder)";
             }
 
             public IReadOnlyList<string> Places => _places;
@@ -207,11 +216,16 @@ namespace Dypls.Credentials
                                 $"The environment variable {CredentialEnvironmentVariables.DyplsEcsMetadataEndpoint} is not an absolute http:// or https:// URL.");
                     }
                 }
+                endpoint ??= CredentialChainOptions.DefaultEcsMetadataEndpoint;
+                var imdsV1Disabled = CredentialProfile.IsTrue(Env(CredentialEnvironmentVariables.ImdsV1Disabled));
                 var client = _options.MetadataHttpClient;
                 if (client == null && _options.MetadataHttpMessageHandler != null)
                     client = new HttpClient(_options.MetadataHttpMessageHandler, disposeHandler: false) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
-                return new EcsRamRoleCredentialProvider(role, endpoint ?? CredentialChainOptions.DefaultEcsMetadataEndpoint, client, _options.MetadataTimeout,
-                    CredentialProfile.IsTrue(Env(CredentialEnvironmentVariables.ImdsV1Disabled)), _options.Clock, origin);
+
+                if (client != null || _options.Clock != CredentialChainOptions.SystemClock)
+                    return new EcsRamRoleCredentialProvider(role, endpoint, client, _options.MetadataTimeout, imdsV1Disabled, _options.Clock, origin);
+                var key = string.Join("\n", endpoint.AbsoluteUri, role, imdsV1Disabled.ToString(), _options.MetadataTimeout.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture), origin);
+                return SharedEcsProviders.GetOrAdd(key, _ => new EcsRamRoleCredentialProvider(role, endpoint, null, _options.MetadataTimeout, imdsV1Disabled, null, origin));
             }
 
             private static ICredentialProvider Static(AccessKeyCredential credential, string where) =>
@@ -221,7 +235,7 @@ namespace Dypls.Credentials
             {
                 if (!_cliLoaded)
                 {
-                    _cli = AliyunCliConfigFile.Load(_cliPath);
+                    _cli = _hasHome ? AliyunCliConfigFile.Load(_cliPath) : null;
                     _cliLoaded = true;
                 }
                 return _cli;
@@ -232,7 +246,7 @@ namespace Dypls.Credentials
                 if (!_iniLoaded)
                 {
                     ResolveIniPath();
-                    _ini = AlibabaCloudIniFile.Load(_iniPath!);
+                    _ini = _iniPath == null ? null : AlibabaCloudIniFile.Load(_iniPath);
                     _iniLoaded = true;
                 }
                 return _ini;
@@ -248,6 +262,11 @@ namespace Dypls.Credentials
                         fromEnv = Path.Combine(_home, fromEnv.Substring(Math.Min(2, fromEnv.Length)));
                     _iniPath = fromEnv;
                     _iniPathShown = $"{fromEnv} ({CredentialEnvironmentVariables.CredentialsFile})";
+                    return;
+                }
+                if (!_hasHome)
+                {
+                    _iniPathShown = "~/.alibabacloud/credentials (no home folder)";
                     return;
                 }
                 var main = Path.Combine(_home, ".alibabacloud", "credentials");

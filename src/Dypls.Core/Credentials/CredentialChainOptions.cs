@@ -50,6 +50,9 @@ namespace Dypls.Credentials
         public TimeSpan MetadataTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
         /// <summary>Current time, for expiry decisions; tests move it forward.</summary>
-        public Func<DateTimeOffset> Clock { get; set; } = () => DateTimeOffset.UtcNow;
+        public Func<DateTimeOffset> Clock { get; set; } = SystemClock;
+
+        /// <summary>The default <see cref="Clock"/>; with it (and no custom HTTP client) ECS providers are shared process-wide.</summary>
+        public static readonly Func<DateTimeOffset> SystemClock = () => DateTimeOffset.UtcNow;
     }
 }

@@ -213,6 +213,10 @@ namespace Dypls.Credentials
                 // Transport messages name host and port only, never headers (the token).
                 return new MetadataAnswer(0, null, ex.InnerException?.Message ?? ex.Message);
             }
+            catch (System.IO.IOException ex)
+            {
+                return new MetadataAnswer(0, null, ex.Message);
+            }
         }
 
         private CredentialException Failed(string why) =>

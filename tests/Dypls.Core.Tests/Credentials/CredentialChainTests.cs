@@ -451,4 +451,25 @@ public sealed class CredentialChainTests : IDisposable
         Assert.Equal($"{_t.CliPath} current profile 'default': found", places[^1]);
         Assert.Equal(5, places.Count);
     }
+
+    [Fact]
+    public void No_home_folder_never_reads_relative_paths()
+    {
+        var ex = Fails<CredentialNotFoundException>(o => o.HomeDirectory = "");
+        Assert.Contains("~/.aliyun/config.json (no home folder): file not found", ex.PlacesLookedAt);
+        Assert.Contains("~/.alibabacloud/credentials (no home folder): file not found", ex.PlacesLookedAt);
+    }
+
+    [Fact]
+    public void Ecs_providers_are_shared_only_with_the_system_clock_and_client()
+    {
+        _t.Env[Env.EcsMetadata] = "shared-role";
+        var a = CredentialChain.Resolve(_t.Options());
+        var b = CredentialChain.Resolve(_t.Options());
+        Assert.Same(a, b);
+        var withClock = CredentialChain.Resolve(_t.Options(o => o.Clock = () => DateTimeOffset.UnixEpoch));
+        Assert.NotSame(a, withClock);
+        _t.Env[Env.ImdsV1Disabled] = "true";
+        Assert.NotSame(a, CredentialChain.Resolve(_t.Options()));
+    }
 }
