@@ -61,4 +61,58 @@ function Get-DyplsEmulatorStats {
     Invoke-RestMethod -Uri ($Emulator.BaseUrl.TrimEnd('/') + '/_emulator/stats')
 }
 
+function New-DyplsDemoCredential {
+    param([switch] $Sts, [string] $Secret)
+    $k = $script:DemoKeys
+    $id = if ($Sts) { $k.StsAccessKeyId } else { $k.AccessKeyId }
+    $sec = if ($Secret) { $Secret } elseif ($Sts) { $k.StsSecret } else { $k.AccessKeySecret }
+    [pscredential]::new($id, (ConvertTo-SecureString $sec -AsPlainText -Force))
+}
+
+# The call time of a call made an hour ago, as the service writes it (Beijing time).
+function Get-RecentCallTime {
+    param([int] $MinutesAgo = 60)
+    [DateTimeOffset]::UtcNow.AddMinutes(-$MinutesAgo).ToOffset([TimeSpan]::FromHours(8)).ToString('yyyy-MM-dd HH:mm:ss')
+}
+
+function Get-PwshCommand {
+    $exe = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { return @($exe, (Join-Path $PSHOME 'pwsh.dll')) }
+    @($exe)
+}
+
+function Invoke-ChildPwsh {
+    <#
+    Runs a script in a fresh pwsh with a controlled environment: no ALIBABA_CLOUD_* variables from
+    this process, HOME as given. Returns stdout, stderr and the exit code.
+    #>
+    param(
+        [Parameter(Mandatory)][string] $Script,
+        [hashtable] $Environment = @{},
+        [string] $HomeDirectory
+    )
+    $cmd = Get-PwshCommand
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($cmd[0])
+    foreach ($a in ($cmd | Select-Object -Skip 1)) { $psi.ArgumentList.Add($a) }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-EncodedCommand') { $psi.ArgumentList.Add($a) }
+    $psi.ArgumentList.Add([Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script)))
+    foreach ($name in @($psi.Environment.Keys)) {
+        if ($name -like 'ALIBABA_CLOUD_*' -or $name -like 'DYPLS_*') { $null = $psi.Environment.Remove($name) }
+    }
+    if (-not $HomeDirectory) { $HomeDirectory = Join-Path ([IO.Path]::GetTempPath()) ("dypls-home-" + [guid]::NewGuid().ToString('N')) }
+    $null = New-Item -ItemType Directory -Force $HomeDirectory
+    $psi.Environment['HOME'] = $HomeDirectory
+    $psi.Environment['USERPROFILE'] = $HomeDirectory
+    $psi.Environment['DYPLS_TEST_MODULE'] = Get-DyplsModulePath
+    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    $p = [System.Diagnostics.Process]::Start($psi)
+    $errTask = $p.StandardError.ReadToEndAsync()
+    $out = $p.StandardOutput.ReadToEnd()
+    $p.WaitForExit()
+    [pscustomobject]@{ ExitCode = $p.ExitCode; StdOut = $out; StdErr = $errTask.Result }
+}
+
 Export-ModuleMember -Function *

@@ -284,7 +284,7 @@ namespace Dypls.Api
                     return "Check the PoolKey on the console's number pool page (号码池管理).";
             }
             if (code.StartsWith("InvalidSecurityToken", StringComparison.Ordinal))
-                return "The STS SecurityToken is missing, expired or does not match the AccessKeyId; get a fresh token.";
+                return $"The STS SecurityToken for AccessKeyId {credential.MaskedAccessKeyId} (from {credential.Source}) is missing, expired or does not match it; get a fresh token.";
             if (IsRecordingNotAvailable(code, message))
                 return "Recordings can be fetched only for calls on bindings with recording on, and only within the retention window (14 days on the product page, 30 days in current docs); check CallId, CallTime and PoolKey.";
             return string.Empty;
