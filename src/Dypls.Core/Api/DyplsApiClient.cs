@@ -313,7 +313,11 @@ namespace Dypls.Api
         private static string Describe(Exception ex)
         {
             var parts = new List<string>();
-            for (Exception? e = ex; e != null && parts.Count < 3; e = e.InnerException) parts.Add(e.Message);
+            for (Exception? e = ex; e != null && parts.Count < 3; e = e.InnerException)
+            {
+                // Socket errors repeat their text at each level; say it once.
+                if (!parts.Exists(p => p.Contains(e.Message))) parts.Add(e.Message);
+            }
             return string.Join(" ", parts);
         }
     }

@@ -27,7 +27,7 @@ namespace Dypls.Commands
         public object? CallTime { get; set; }
 
         [Parameter(Mandatory = true, Position = 2, ValueFromPipelineByPropertyName = true)]
-        [Alias("pool_key", "号码池Key", "号码池key", "号码池")]
+        [Alias("pool_key", "号码池Key", "号码池")]
         [AllowEmptyString]
         public string PoolKey { get; set; } = string.Empty;
 
