@@ -43,7 +43,9 @@ public sealed class EmulatorServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         if (options.Verbose)
         {
+            // Logs go to stderr: Kestrel logs "Now listening on" before our first stdout line would be printed.
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
             builder.Logging.SetMinimumLevel(LogLevel.Information);
         }
         // The caller owns the lifetime (Ctrl+C in Program, DisposeAsync in tests), not the console.
