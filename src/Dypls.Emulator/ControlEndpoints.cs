@@ -1,0 +1,141 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Dypls.Emulator;
+
+/// <summary>
+/// /_emulator/*: unauthenticated hooks for tests (stats, reset, expected recording bytes, runtime settings).
+/// Only safe because the emulator binds loopback by default.
+/// </summary>
+internal sealed class ControlEndpoints
+{
+    private readonly EmulatorOptions _options;
+    private readonly EmulatorStats _stats;
+    private readonly RecordingStore _recordings;
+
+    public ControlEndpoints(EmulatorOptions options, EmulatorStats stats, RecordingStore recordings)
+    {
+        _options = options;
+        _stats = stats;
+        _recordings = recordings;
+    }
+
+    public IResult Stats() => Results.Json(_stats.Snapshot());
+
+    public IResult Reset()
+    {
+        _stats.Reset();
+        return Results.Json(_stats.Snapshot());
+    }
+
+    /// <summary>GET /_emulator/recording?CallId=… → exactly what a download of that CallId serves.</summary>
+    public async Task RecordingAsync(HttpContext context)
+    {
+        var callId = context.Request.Query["CallId"].ToString();
+        if (callId.Length == 0)
+        {
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsync("CallId is required.", context.RequestAborted);
+            return;
+        }
+        var content = _recordings.Get(callId, _options.RecordingsDir, _options.RecordingSize);
+        context.Response.ContentType = "audio/mpeg";
+        context.Response.ContentLength = content.Length;
+        context.Response.Headers.ETag = _recordings.ETagOf(content);
+        await content.CopyToAsync(context.Response.Body, 0, content.Length, null, context.RequestAborted);
+    }
+
+    /// <summary>POST /_emulator/settings with a JSON object of the settings to change; answers the current settings.</summary>
+    public async Task<IResult> SettingsAsync(HttpContext context)
+    {
+        if (HttpMethods.IsPost(context.Request.Method))
+        {
+            JsonDocument doc;
+            try
+            {
+                doc = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            }
+            catch (JsonException e)
+            {
+                return Results.BadRequest(new { error = "Body must be a JSON object: " + e.Message });
+            }
+            using (doc)
+            {
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    return Results.BadRequest(new { error = "Body must be a JSON object." });
+                }
+                var errors = new List<string>();
+                foreach (var property in doc.RootElement.EnumerateObject())
+                {
+                    if (!Apply(property))
+                    {
+                        errors.Add(property.Name);
+                    }
+                }
+                if (errors.Count > 0)
+                {
+                    return Results.BadRequest(new { error = "Unknown setting or bad value: " + string.Join(", ", errors) });
+                }
+            }
+        }
+        return Results.Json(Current());
+    }
+
+    private bool Apply(JsonProperty p)
+    {
+        var v = p.Value;
+        switch (p.Name)
+        {
+            case "urlTtlSeconds" when v.TryGetInt32(out var i):
+                _options.UrlTtlSeconds = i;
+                return true;
+            case "qps" when v.TryGetInt32(out var i) && i >= 0:
+                _options.Qps = i;
+                return true;
+            case "apiLatencyMs" when v.TryGetInt32(out var i) && i >= 0:
+                _options.ApiLatencyMs = i;
+                return true;
+            case "downloadLatencyMs" when v.TryGetInt32(out var i) && i >= 0:
+                _options.DownloadLatencyMs = i;
+                return true;
+            case "recordingSize" when v.TryGetInt64(out var l) && l >= 0:
+                _options.RecordingSize = l;
+                return true;
+            case "timestampWindowMinutes" when v.TryGetInt32(out var i) && i >= 0:
+                _options.TimestampWindowMinutes = i;
+                return true;
+            case "retentionDays" when v.TryGetInt32(out var i) && i >= 0:
+                _options.RetentionDays = i;
+                return true;
+            case "ecsCredentialLifetimeSeconds" when v.TryGetInt32(out var i) && i > 0:
+                _options.EcsCredentialLifetimeSeconds = i;
+                return true;
+            case "retryAfterMs" when v.ValueKind == JsonValueKind.Null:
+                _options.RetryAfterMs = null;
+                return true;
+            case "retryAfterMs" when v.TryGetInt32(out var i) && i >= 0:
+                _options.RetryAfterMs = i;
+                return true;
+            case "serviceUnavailable" when v.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                _options.Faults.ServiceUnavailable = v.GetBoolean();
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private Dictionary<string, object?> Current() => new()
+    {
+        ["urlTtlSeconds"] = _options.UrlTtlSeconds,
+        ["qps"] = _options.Qps,
+        ["apiLatencyMs"] = _options.ApiLatencyMs,
+        ["downloadLatencyMs"] = _options.DownloadLatencyMs,
+        ["recordingSize"] = _options.RecordingSize,
+        ["timestampWindowMinutes"] = _options.TimestampWindowMinutes,
+        ["retentionDays"] = _options.RetentionDays,
+        ["ecsCredentialLifetimeSeconds"] = _options.EcsCredentialLifetimeSeconds,
+        ["retryAfterMs"] = _options.RetryAfterMs,
+        ["serviceUnavailable"] = _options.Faults.ServiceUnavailable,
+    };
+}

@@ -1,0 +1,84 @@
+using System.Text.Json.Serialization;
+
+namespace Dypls.Emulator;
+
+/// <summary>Counters for tests to assert on (retries, streaming, concurrency). Updated with Interlocked.</summary>
+public sealed class EmulatorStats
+{
+    private long _apiRequests, _apiSucceeded, _signatureFailures, _authFailures, _throttled;
+    private long _downloadRequests, _rangeRequests, _downloadBytes, _expiredDownloads;
+    private long _currentRequests, _maxConcurrentRequests, _metadataRequests;
+
+    public long ApiRequests => Interlocked.Read(ref _apiRequests);
+    public long ApiSucceeded => Interlocked.Read(ref _apiSucceeded);
+    /// <summary>SignatureDoesNotMatch answers (not counted in <see cref="AuthFailures"/>).</summary>
+    public long SignatureFailures => Interlocked.Read(ref _signatureFailures);
+    /// <summary>InvalidAccessKeyId.* and InvalidSecurityToken.* answers.</summary>
+    public long AuthFailures => Interlocked.Read(ref _authFailures);
+    public long Throttled => Interlocked.Read(ref _throttled);
+    public long DownloadRequests => Interlocked.Read(ref _downloadRequests);
+    /// <summary>Downloads answered 206.</summary>
+    public long RangeRequests => Interlocked.Read(ref _rangeRequests);
+    /// <summary>Body bytes actually written by downloads.</summary>
+    public long DownloadBytes => Interlocked.Read(ref _downloadBytes);
+    public long ExpiredDownloads => Interlocked.Read(ref _expiredDownloads);
+    /// <summary>Highest number of requests (of any kind) in flight at once.</summary>
+    public long MaxConcurrentRequests => Interlocked.Read(ref _maxConcurrentRequests);
+    public long MetadataRequests => Interlocked.Read(ref _metadataRequests);
+
+    internal void ApiRequest() => Interlocked.Increment(ref _apiRequests);
+    internal void ApiSuccess() => Interlocked.Increment(ref _apiSucceeded);
+    internal void SignatureFailure() => Interlocked.Increment(ref _signatureFailures);
+    internal void AuthFailure() => Interlocked.Increment(ref _authFailures);
+    internal void Throttle() => Interlocked.Increment(ref _throttled);
+    internal void DownloadRequest() => Interlocked.Increment(ref _downloadRequests);
+    internal void RangeRequest() => Interlocked.Increment(ref _rangeRequests);
+    internal void AddDownloadBytes(long n) => Interlocked.Add(ref _downloadBytes, n);
+    internal void ExpiredDownload() => Interlocked.Increment(ref _expiredDownloads);
+    internal void MetadataRequest() => Interlocked.Increment(ref _metadataRequests);
+
+    internal void RequestStarted()
+    {
+        var now = Interlocked.Increment(ref _currentRequests);
+        long max;
+        while (now > (max = Interlocked.Read(ref _maxConcurrentRequests)) &&
+               Interlocked.CompareExchange(ref _maxConcurrentRequests, now, max) != max)
+        {
+        }
+    }
+
+    internal void RequestEnded() => Interlocked.Decrement(ref _currentRequests);
+
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _apiRequests, 0);
+        Interlocked.Exchange(ref _apiSucceeded, 0);
+        Interlocked.Exchange(ref _signatureFailures, 0);
+        Interlocked.Exchange(ref _authFailures, 0);
+        Interlocked.Exchange(ref _throttled, 0);
+        Interlocked.Exchange(ref _downloadRequests, 0);
+        Interlocked.Exchange(ref _rangeRequests, 0);
+        Interlocked.Exchange(ref _downloadBytes, 0);
+        Interlocked.Exchange(ref _expiredDownloads, 0);
+        // The reset request itself is in flight; the high-water mark restarts from what is running now.
+        Interlocked.Exchange(ref _maxConcurrentRequests, Interlocked.Read(ref _currentRequests));
+        Interlocked.Exchange(ref _metadataRequests, 0);
+    }
+
+    public StatsSnapshot Snapshot() => new(ApiRequests, ApiSucceeded, SignatureFailures, AuthFailures, Throttled,
+        DownloadRequests, RangeRequests, DownloadBytes, ExpiredDownloads, MaxConcurrentRequests, MetadataRequests);
+}
+
+/// <summary>The JSON shape of GET /_emulator/stats (camelCase).</summary>
+public sealed record StatsSnapshot(
+    [property: JsonPropertyName("apiRequests")] long ApiRequests,
+    [property: JsonPropertyName("apiSucceeded")] long ApiSucceeded,
+    [property: JsonPropertyName("signatureFailures")] long SignatureFailures,
+    [property: JsonPropertyName("authFailures")] long AuthFailures,
+    [property: JsonPropertyName("throttled")] long Throttled,
+    [property: JsonPropertyName("downloadRequests")] long DownloadRequests,
+    [property: JsonPropertyName("rangeRequests")] long RangeRequests,
+    [property: JsonPropertyName("downloadBytes")] long DownloadBytes,
+    [property: JsonPropertyName("expiredDownloads")] long ExpiredDownloads,
+    [property: JsonPropertyName("maxConcurrentRequests")] long MaxConcurrentRequests,
+    [property: JsonPropertyName("metadataRequests")] long MetadataRequests);

@@ -1,0 +1,169 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+
+namespace Dypls.Emulator;
+
+/// <summary>
+/// GET/POST / : the Dyplsapi RPC gateway and the QueryRecordFileDownloadUrl product behind it.
+/// Gateway errors carry 4xx/5xx statuses; product errors are HTTP 200 with a Code other than OK.
+/// </summary>
+internal sealed class RpcEndpoint
+{
+    private const string CallTimeFormat = "yyyy-MM-dd HH:mm:ss";
+    private const int MaxCallIdLength = 100;
+
+    private readonly EmulatorOptions _options;
+    private readonly EmulatorStats _stats;
+    private readonly SignatureVerifier _verifier;
+    private readonly QpsLimiter _qps = new();
+
+    public RpcEndpoint(EmulatorOptions options, EmulatorStats stats, SignatureVerifier verifier)
+    {
+        _options = options;
+        _stats = stats;
+        _verifier = verifier;
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        _stats.ApiRequest();
+        var requestId = RpcResponseWriter.NewRequestId();
+        context.Response.Headers["x-acs-request-id"] = requestId;
+        var parameters = await ReadParametersAsync(context.Request, context.RequestAborted);
+        var xml = RpcResponseWriter.WantsXml(parameters);
+
+        var latency = _options.ApiLatencyMs;
+        if (latency > 0)
+        {
+            await Task.Delay(latency, context.RequestAborted);
+        }
+
+        var error = Authorize(context.Request.Method, parameters);
+        if (error is not null)
+        {
+            if (error.Code == "SignatureDoesNotMatch")
+            {
+                _stats.SignatureFailure();
+            }
+            else if (error.IsAuthFailure)
+            {
+                _stats.AuthFailure();
+            }
+            else if (error.Code == "Throttling.User")
+            {
+                _stats.Throttle();
+                if (_options.RetryAfterMs is { } retryAfter)
+                {
+                    context.Response.Headers["x-acs-retry-after"] = retryAfter.ToString(CultureInfo.InvariantCulture);
+                }
+            }
+            await RpcResponseWriter.WriteGatewayErrorAsync(context, error, requestId, xml);
+            return;
+        }
+
+        var (code, message, url) = Query(context.Request, parameters);
+        if (code == "OK")
+        {
+            _stats.ApiSuccess();
+        }
+        await RpcResponseWriter.WriteProductAsync(context, requestId, code, message, url, xml);
+    }
+
+    private GatewayError? Authorize(string method, IReadOnlyDictionary<string, string> parameters)
+    {
+        if (_options.Faults.ServiceUnavailable)
+        {
+            return GatewayError.ServiceUnavailable();
+        }
+        var now = DateTimeOffset.UtcNow;
+        var error = _verifier.Verify(method, parameters, now, TimeSpan.FromMinutes(_options.TimestampWindowMinutes));
+        if (error is not null)
+        {
+            return error;
+        }
+        if (!_qps.TryAcquire(_options.Qps, now))
+        {
+            return GatewayError.Throttled();
+        }
+        if (!parameters.TryGetValue("Action", out var action) || action.Length == 0)
+        {
+            return GatewayError.Missing("Action");
+        }
+        if (!string.Equals(action, EmulatorDefaults.Action, StringComparison.Ordinal))
+        {
+            return GatewayError.ActionNotFound();
+        }
+        if (!parameters.TryGetValue("Version", out var version) || version.Length == 0)
+        {
+            return GatewayError.Missing("Version");
+        }
+        return string.Equals(version, EmulatorDefaults.ApiVersion, StringComparison.Ordinal) ? null : GatewayError.InvalidVersion();
+    }
+
+    /// <summary>The product's checks, then a signed URL. Retention is judged on the caller's CallTime.</summary>
+    private (string Code, string Message, string? Url) Query(HttpRequest request, IReadOnlyDictionary<string, string> parameters)
+    {
+        const string invalid = "isv.INVALID_PARAMETERS";
+        var callId = parameters.GetValueOrDefault("CallId", string.Empty);
+        var callTime = parameters.GetValueOrDefault("CallTime", string.Empty);
+        var poolKey = parameters.GetValueOrDefault("PoolKey", string.Empty);
+        if (callId.Length == 0)
+        {
+            return (invalid, "Parameter CallId is required.", null);
+        }
+        if (callId.Length > MaxCallIdLength)
+        {
+            return (invalid, "Parameter CallId must be at most 100 characters.", null);
+        }
+        if (callTime.Length == 0)
+        {
+            return (invalid, "Parameter CallTime is required.", null);
+        }
+        if (!DateTime.TryParseExact(callTime, CallTimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out var localCallTime))
+        {
+            return (invalid, "Parameter CallTime must be yyyy-MM-dd HH:mm:ss (China Standard Time, UTC+8).", null);
+        }
+        if (poolKey.Length == 0)
+        {
+            return (invalid, "Parameter PoolKey is required.", null);
+        }
+        if (string.Equals(poolKey, "NOPOOL", StringComparison.Ordinal))
+        {
+            return ("isv.POOLKEY_NOT_EXISTS", "The PoolKey does not exist.", null);
+        }
+
+        var retentionDays = _options.RetentionDays;
+        var callInstant = new DateTimeOffset(localCallTime, EmulatorDefaults.CallTimeOffset);
+        var now = DateTimeOffset.UtcNow;
+        if (callId.StartsWith("norecord", StringComparison.OrdinalIgnoreCase) || callInstant < now.AddDays(-retentionDays))
+        {
+            return ("isv.RECORD_FILE_NOT_EXIST",
+                string.Create(CultureInfo.InvariantCulture, $"No recording exists for this call. Recordings are kept for {retentionDays} days."), null);
+        }
+
+        // The URL points back at whatever host the client reached us by, so it works through --host 0.0.0.0 too.
+        var baseUrl = request.Scheme + "://" + request.Host.Value + "/";
+        var expires = now.ToUnixTimeSeconds() + _options.UrlTtlSeconds;
+        var url = DownloadUrlSigner.BuildUrl(baseUrl, DownloadUrlSigner.ObjectNameFor(callId, poolKey), expires);
+        return ("OK", "OK", url);
+    }
+
+    /// <summary>Query string and form body merged (the body wins a clash); repeated names keep the last value.</summary>
+    private static async Task<Dictionary<string, string>> ReadParametersAsync(HttpRequest request, CancellationToken ct)
+    {
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in request.Query)
+        {
+            parameters[pair.Key] = pair.Value.Count > 0 ? pair.Value[^1] ?? string.Empty : string.Empty;
+        }
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(ct);
+            foreach (var pair in form)
+            {
+                parameters[pair.Key] = pair.Value.Count > 0 ? pair.Value[^1] ?? string.Empty : string.Empty;
+            }
+        }
+        return parameters;
+    }
+}
