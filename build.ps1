@@ -32,7 +32,8 @@ $PesterVersion = '5.7.1'
 
 function Invoke-Native {
     param([Parameter(Mandatory)][string] $FilePath, [string[]] $ArgumentList = @())
-    & $FilePath @ArgumentList
+    # Out-Host: a tool's output is for the reader, never part of a function's return value.
+    & $FilePath @ArgumentList | Out-Host
     if ($LASTEXITCODE -ne 0) { throw "$FilePath $($ArgumentList -join ' ') exited with $LASTEXITCODE" }
 }
 
@@ -85,7 +86,7 @@ function Invoke-XunitSuite {
     $trx = Join-Path $results 'xunit.trx'
     Remove-Item $trx -ErrorAction SilentlyContinue
     & dotnet test (Join-Path $Root 'tests/Dypls.Core.Tests/Dypls.Core.Tests.csproj') -c $Configuration --no-build --nologo `
-        --logger 'console;verbosity=minimal' --logger "trx;LogFileName=xunit.trx" --results-directory $results
+        --logger 'console;verbosity=minimal' --logger "trx;LogFileName=xunit.trx" --results-directory $results | Out-Host
     if (-not (Test-Path $trx)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
     $counters = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
     [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
@@ -109,8 +110,8 @@ function Invoke-PesterSuite {
     }
     $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes(
         "& { $script } -PesterModule '$pester' -Paths @($(($paths | ForEach-Object { "'$_'" }) -join ',')) -SummaryPath '$summary'"))
-    $exe, $rest = $pwsh
-    & $exe @rest -NoProfile -NonInteractive -EncodedCommand $encoded
+    $exe = $pwsh[0]; $rest = @($pwsh | Select-Object -Skip 1)
+    & $exe @rest -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand $encoded | Out-Host
     if (-not (Test-Path $summary)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
     $s = Get-Content -Raw $summary | ConvertFrom-Json
     [pscustomobject]@{ Passed = [int]$s.Passed; Failed = [int]$s.Failed }
@@ -131,7 +132,7 @@ function Invoke-Test {
 function Invoke-Demo {
     Invoke-Build
     $pwsh = Get-PwshCommand
-    $exe, $rest = $pwsh
+    $exe = $pwsh[0]; $rest = @($pwsh | Select-Object -Skip 1)
     & $exe @rest -NoProfile -NonInteractive -File (Join-Path $Root 'samples/Invoke-Demo.ps1')
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }

@@ -96,10 +96,15 @@ Get-DyplsRecordUrl -CallId tz -CallTime $local -PoolKey FC1 -WhatIf -Endpoint ht
 Describe '-WhatIf' {
     It 'tells what would be queried and sends nothing' {
         Reset-Stats
-        $rows = 1..5 | ForEach-Object { [pscustomobject]@{ CallId = "whatif-$_"; CallTime = $script:Now; PoolKey = 'FC1' } }
-        $out = $rows | Get-DyplsRecordUrl -Endpoint $script:Endpoint -Credential $script:Cred -WhatIf 6>&1
-        ($out | Out-String) | Should -Match 'whatif-3'
-        @($out | Where-Object { $_ -is [Dypls.Models.RecordingUrl] }).Count | Should -Be 0
+        # "What if:" goes to the host, so read it from a child pwsh's stdout.
+        $r = Invoke-ChildPwsh -Script @"
+Import-Module `$env:DYPLS_TEST_MODULE
+`$cred = [pscredential]::new('$($script:Keys.AccessKeyId)', (ConvertTo-SecureString '$($script:Keys.AccessKeySecret)' -AsPlainText -Force))
+`$out = 1..5 | ForEach-Object { [pscustomobject]@{ CallId = "whatif-`$_"; CallTime = '$($script:Now)'; PoolKey = 'FC1' } } | Get-DyplsRecordUrl -Endpoint $($script:Endpoint) -Credential `$cred -WhatIf
+"objects: " + @(`$out).Count
+"@
+        $r.StdOut | Should -Match 'What if: .*whatif-3'
+        $r.StdOut | Should -Match 'objects: 0'
         (Get-Stats).apiRequests | Should -Be 0
     }
 }

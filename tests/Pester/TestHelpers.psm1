@@ -94,7 +94,7 @@ function Invoke-ChildPwsh {
     $cmd = Get-PwshCommand
     $psi = [System.Diagnostics.ProcessStartInfo]::new($cmd[0])
     foreach ($a in ($cmd | Select-Object -Skip 1)) { $psi.ArgumentList.Add($a) }
-    foreach ($a in '-NoProfile', '-NonInteractive', '-EncodedCommand') { $psi.ArgumentList.Add($a) }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand') { $psi.ArgumentList.Add($a) }
     $psi.ArgumentList.Add([Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script)))
     foreach ($name in @($psi.Environment.Keys)) {
         if ($name -like 'ALIBABA_CLOUD_*' -or $name -like 'DYPLS_*') { $null = $psi.Environment.Remove($name) }

@@ -65,7 +65,7 @@ namespace Dypls.Pipeline
         /// Yields finished rows in input order. With <paramref name="all"/> it waits for every row;
         /// otherwise it returns what is done and waits only while the window is full.
         /// </summary>
-        public IEnumerable<Completed> Drain(Cmdlet cmdlet, bool all)
+        public IEnumerable<Completed> Drain(PSCmdlet cmdlet, bool all)
         {
             while (_pending.Count > 0)
             {
@@ -87,11 +87,15 @@ namespace Dypls.Pipeline
             FlushLog(cmdlet);
         }
 
-        public void FlushLog(Cmdlet cmdlet)
+        public void FlushLog(PSCmdlet cmdlet)
         {
+            // With -Debug alone PowerShell sets the verbose preference to Inquire, which prompts on every
+            // line and fails in non-interactive runbooks; the user asked for detail, so give it as debug.
+            var bound = cmdlet.MyInvocation.BoundParameters;
+            var verboseAsDebug = bound.ContainsKey("Debug") && !bound.ContainsKey("Verbose");
             while (_log.TryDequeue(out var line))
             {
-                if (line.IsDebug) cmdlet.WriteDebug(line.Text);
+                if (line.IsDebug || verboseAsDebug) cmdlet.WriteDebug(line.Text);
                 else cmdlet.WriteVerbose(line.Text);
             }
         }
