@@ -27,7 +27,7 @@ try {
 
     Write-Host "`nImport-Csv samples/calls.csv | Get-DyplsRecordUrl -Endpoint $($emulator.BaseUrl) -Credential `$demo"
     $urls = $rows | Get-DyplsRecordUrl -Endpoint $emulator.BaseUrl -Credential $credential -ErrorAction SilentlyContinue -ErrorVariable failed
-    $urls | Format-Table -AutoSize | Out-Host
+    $urls | Format-Table | Out-String -Width 200 | Write-Host
     foreach ($e in $failed) { Write-Host "Error ($($e.FullyQualifiedErrorId)) for $($e.TargetObject.call_id): $($e.Exception.Message)" -ForegroundColor Yellow }
     Write-Host ("{0} URLs, {1} errors" -f @($urls).Count, @($failed).Count)
 }

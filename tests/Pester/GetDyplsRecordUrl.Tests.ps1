@@ -224,6 +224,24 @@ try { Get-DyplsRecordUrl -CallId prof-3 -CallTime '$($script:Now)' -PoolKey FC1 
         $lines[2] | Should -BeLike 'ERR:ProfileNotFound,*'
     }
 
+    It 'uses the ECS instance RAM role via IMDSv2 and caches it across calls' {
+        $ecs = Start-DyplsEmulator -ArgumentList '--ecs-role', 'DyplsRunbookRole'
+        try {
+            $r = Invoke-ChildPwsh -Environment @{ ALIBABA_CLOUD_ECS_METADATA = 'DyplsRunbookRole'; DYPLS_ECS_METADATA_ENDPOINT = $ecs.BaseUrl } -Script @"
+Import-Module `$env:DYPLS_TEST_MODULE
+(Get-DyplsRecordUrl -CallId ecs-1 -CallTime '$($script:Now)' -PoolKey FC1 -Endpoint $($ecs.BaseUrl)).CallId
+(Get-DyplsRecordUrl -CallId ecs-2 -CallTime '$($script:Now)' -PoolKey FC1 -Endpoint $($ecs.BaseUrl)).CallId
+"@
+            $r.StdErr | Should -BeNullOrEmpty
+            ($r.StdOut.Trim() -split "`r?`n") | Should -Be @('ecs-1', 'ecs-2')
+            $stats = Invoke-RestMethod ($ecs.BaseUrl + '_emulator/stats')
+            $stats.apiSucceeded | Should -Be 2
+            # One token PUT and one credentials GET: the second call used the cache.
+            $stats.metadataRequests | Should -Be 2
+        }
+        finally { Stop-DyplsEmulator $ecs }
+    }
+
     It 'gives one clear error listing every place looked at when there is no credential' {
         $r = Invoke-ChildPwsh -Script @"
 Import-Module `$env:DYPLS_TEST_MODULE
