@@ -12,7 +12,7 @@
     CompatiblePSEditions = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('Dypls.format.ps1xml')
-    CmdletsToExport      = @('Get-DyplsRecordUrl')
+    CmdletsToExport      = @('Get-DyplsRecordUrl', 'Save-DyplsRecording')
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()

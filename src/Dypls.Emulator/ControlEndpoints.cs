@@ -120,6 +120,12 @@ internal sealed class ControlEndpoints
             case "serviceUnavailable" when v.ValueKind is JsonValueKind.True or JsonValueKind.False:
                 _options.Faults.ServiceUnavailable = v.GetBoolean();
                 return true;
+            case "cutDownloads" when v.TryGetInt32(out var i) && i >= 0:
+                _options.Faults.CutDownloads = i;
+                return true;
+            case "cutDownloadsAtBytes" when v.TryGetInt64(out var l) && l >= 0:
+                _options.Faults.CutDownloadsAtBytes = l;
+                return true;
             default:
                 return false;
         }
@@ -137,5 +143,7 @@ internal sealed class ControlEndpoints
         ["ecsCredentialLifetimeSeconds"] = _options.EcsCredentialLifetimeSeconds,
         ["retryAfterMs"] = _options.RetryAfterMs,
         ["serviceUnavailable"] = _options.Faults.ServiceUnavailable,
+        ["cutDownloads"] = _options.Faults.CutDownloads,
+        ["cutDownloadsAtBytes"] = _options.Faults.CutDownloadsAtBytes,
     };
 }

@@ -13,6 +13,24 @@ public sealed class EmulatorFaults
 {
     /// <summary>When set, every RPC call answers 503 ServiceUnavailable before any verification.</summary>
     public bool ServiceUnavailable { get; set; }
+
+    private int _cutDownloads;
+
+    /// <summary>The next N download responses stop after <see cref="CutDownloadsAtBytes"/> body bytes and drop the connection.</summary>
+    public int CutDownloads { get => Volatile.Read(ref _cutDownloads); set => Volatile.Write(ref _cutDownloads, value); }
+
+    public long CutDownloadsAtBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Takes one cut from the budget; true when this response must be cut.</summary>
+    public bool TakeCut()
+    {
+        while (true)
+        {
+            var left = Volatile.Read(ref _cutDownloads);
+            if (left <= 0) return false;
+            if (Interlocked.CompareExchange(ref _cutDownloads, left - 1, left) == left) return true;
+        }
+    }
 }
 
 /// <summary>

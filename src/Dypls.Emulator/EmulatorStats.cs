@@ -7,7 +7,7 @@ public sealed class EmulatorStats
 {
     private long _apiRequests, _apiSucceeded, _signatureFailures, _authFailures, _throttled;
     private long _downloadRequests, _rangeRequests, _downloadBytes, _expiredDownloads;
-    private long _currentRequests, _maxConcurrentRequests, _metadataRequests;
+    private long _currentRequests, _maxConcurrentRequests, _metadataRequests, _cutDownloads;
 
     public long ApiRequests => Interlocked.Read(ref _apiRequests);
     public long ApiSucceeded => Interlocked.Read(ref _apiSucceeded);
@@ -25,6 +25,8 @@ public sealed class EmulatorStats
     /// <summary>Highest number of requests (of any kind) in flight at once.</summary>
     public long MaxConcurrentRequests => Interlocked.Read(ref _maxConcurrentRequests);
     public long MetadataRequests => Interlocked.Read(ref _metadataRequests);
+    /// <summary>Download bodies cut off on purpose (fault injection).</summary>
+    public long CutDownloads => Interlocked.Read(ref _cutDownloads);
 
     internal void ApiRequest() => Interlocked.Increment(ref _apiRequests);
     internal void ApiSuccess() => Interlocked.Increment(ref _apiSucceeded);
@@ -36,6 +38,7 @@ public sealed class EmulatorStats
     internal void AddDownloadBytes(long n) => Interlocked.Add(ref _downloadBytes, n);
     internal void ExpiredDownload() => Interlocked.Increment(ref _expiredDownloads);
     internal void MetadataRequest() => Interlocked.Increment(ref _metadataRequests);
+    internal void CutDownload() => Interlocked.Increment(ref _cutDownloads);
 
     internal void RequestStarted()
     {
@@ -63,10 +66,11 @@ public sealed class EmulatorStats
         // The reset request itself is in flight; the high-water mark restarts from what is running now.
         Interlocked.Exchange(ref _maxConcurrentRequests, Interlocked.Read(ref _currentRequests));
         Interlocked.Exchange(ref _metadataRequests, 0);
+        Interlocked.Exchange(ref _cutDownloads, 0);
     }
 
     public StatsSnapshot Snapshot() => new(ApiRequests, ApiSucceeded, SignatureFailures, AuthFailures, Throttled,
-        DownloadRequests, RangeRequests, DownloadBytes, ExpiredDownloads, MaxConcurrentRequests, MetadataRequests);
+        DownloadRequests, RangeRequests, DownloadBytes, ExpiredDownloads, MaxConcurrentRequests, MetadataRequests, CutDownloads);
 }
 
 /// <summary>The JSON shape of GET /_emulator/stats (camelCase).</summary>
@@ -81,4 +85,5 @@ public sealed record StatsSnapshot(
     [property: JsonPropertyName("downloadBytes")] long DownloadBytes,
     [property: JsonPropertyName("expiredDownloads")] long ExpiredDownloads,
     [property: JsonPropertyName("maxConcurrentRequests")] long MaxConcurrentRequests,
-    [property: JsonPropertyName("metadataRequests")] long MetadataRequests);
+    [property: JsonPropertyName("metadataRequests")] long MetadataRequests,
+    [property: JsonPropertyName("cutDownloads")] long CutDownloads);

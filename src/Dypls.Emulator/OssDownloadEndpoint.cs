@@ -126,6 +126,16 @@ internal sealed class OssDownloadEndpoint
             return;
         }
         await response.StartAsync(context.RequestAborted);
+        if (_options.Faults.TakeCut())
+        {
+            // A body cut off mid-way: send part of it, then drop the connection, as a failing network would.
+            var partial = Math.Min(count, _options.Faults.CutDownloadsAtBytes);
+            await content.CopyToAsync(response.Body, offset, partial, _stats.AddDownloadBytes, context.RequestAborted);
+            await response.Body.FlushAsync(context.RequestAborted);
+            _stats.CutDownload();
+            context.Abort();
+            return;
+        }
         await content.CopyToAsync(response.Body, offset, count, _stats.AddDownloadBytes, context.RequestAborted);
     }
 

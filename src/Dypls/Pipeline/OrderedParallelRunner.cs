@@ -43,7 +43,7 @@ namespace Dypls.Pipeline
         public void Debug(string text) => _log.Enqueue(new LogLine(true, text));
 
         /// <summary>Starts <paramref name="work"/> for <paramref name="row"/>; call on the pipeline thread.</summary>
-        public void Start(object row, Func<CancellationToken, Task<TResult>> work)
+        public Task<TResult> Start(object row, Func<CancellationToken, Task<TResult>> work)
         {
             var token = _cts.Token;
             var task = Task.Run(async () =>
@@ -59,13 +59,14 @@ namespace Dypls.Pipeline
                 }
             }, token);
             _pending.Enqueue(new Pending(row, task));
+            return task;
         }
 
         /// <summary>
         /// Yields finished rows in input order. With <paramref name="all"/> it waits for every row;
         /// otherwise it returns what is done and waits only while the window is full.
         /// </summary>
-        public IEnumerable<Completed> Drain(PSCmdlet cmdlet, bool all)
+        public IEnumerable<Completed> Drain(PSCmdlet cmdlet, bool all, Action? tick = null)
         {
             while (_pending.Count > 0)
             {
@@ -74,6 +75,7 @@ namespace Dypls.Pipeline
                 while (!head.Task.IsCompleted)
                 {
                     FlushLog(cmdlet);
+                    tick?.Invoke();
                     if (!mustWait) break;
                     if (_cts.IsCancellationRequested) throw new PipelineStoppedException();
                     // Wake often enough to write workers' log lines while waiting.
@@ -85,7 +87,11 @@ namespace Dypls.Pipeline
                 yield return new Completed(head.Row, head.Task);
             }
             FlushLog(cmdlet);
+            tick?.Invoke();
         }
+
+        /// <summary>Queues a result that is already known (e.g. a skipped file), so it keeps its place in the output order.</summary>
+        public void Add(object row, Task<TResult> finished) => _pending.Enqueue(new Pending(row, finished));
 
         public void FlushLog(PSCmdlet cmdlet)
         {
