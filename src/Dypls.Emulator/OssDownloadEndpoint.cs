@@ -133,6 +133,8 @@ internal sealed class OssDownloadEndpoint
             await content.CopyToAsync(response.Body, offset, partial, _stats.AddDownloadBytes, context.RequestAborted);
             await response.Body.FlushAsync(context.RequestAborted);
             _stats.CutDownload();
+            // Let the client read what was sent: a reset that arrives first makes the OS drop unread bytes.
+            await Task.Delay(150, context.RequestAborted);
             context.Abort();
             return;
         }

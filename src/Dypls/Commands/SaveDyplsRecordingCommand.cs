@@ -83,7 +83,7 @@ namespace Dypls.Commands
             var connectTimeout = TimeSpan.FromSeconds(ConnectTimeoutSec);
             _downloader = new RecordingDownloader(Http.SharedHttpClient.Get(connectTimeout), new DownloadOptions
             {
-                MaxAttempts = Math.Max(MaxAttempts, 1) + 1,
+                MaxAttempts = MaxAttempts,
                 IdleTimeout = TimeSpan.FromSeconds(Math.Max(TimeoutSec, 30)),
             })
             { Trace = Runner.Verbose };

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dypls.Api;
 using Dypls.Credentials;
 
@@ -85,7 +84,6 @@ public class ApiClientFailureTests
     {
         await using var s = await ScriptedServer.StartAsync();
         s.Then(ScriptedServer.Json(400, """{"Code":"Throttling.User","Message":"x","RequestId":"R"}""", ("x-acs-retry-after", "700")));
-        var sw = Stopwatch.StartNew();
         var r = await Query(Client(s, o => o.MaxRetryDelay = TimeSpan.FromSeconds(2)));
         Assert.Equal(2, r.Attempts);
         var gap = s.Requests.Last().At - s.Requests.First().At;
@@ -163,11 +161,10 @@ public class ApiClientFailureTests
     {
         await using var s = await ScriptedServer.StartAsync();
         s.Then(ScriptedServer.Stall(TimeSpan.FromSeconds(30))).Then(ScriptedServer.Stall(TimeSpan.FromSeconds(30)));
-        var sw = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<DyplsApiException>(() => Query(Client(s, o => { o.RequestTimeout = TimeSpan.FromMilliseconds(300); o.MaxAttempts = 2; })));
         Assert.Equal("RequestTimeout", ex.ErrorId);
         Assert.Equal(2, ex.Attempts);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10));
+        Assert.Equal(2, s.Requests.Count);
     }
 
     [Fact]

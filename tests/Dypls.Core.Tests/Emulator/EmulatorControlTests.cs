@@ -12,7 +12,7 @@ public class EmulatorControlTests
     private static readonly string[] StatsFields =
     {
         "apiRequests", "apiSucceeded", "signatureFailures", "authFailures", "throttled", "downloadRequests",
-        "rangeRequests", "downloadBytes", "expiredDownloads", "maxConcurrentRequests", "metadataRequests",
+        "rangeRequests", "downloadBytes", "expiredDownloads", "maxConcurrentRequests", "metadataRequests", "cutDownloads",
     };
 
     [Fact]
