@@ -250,6 +250,65 @@ Describe 'File names and safety' {
     }
 }
 
+Describe 'Concurrency, progress and verbose output' {
+    It 'keeps at most -ThrottleLimit transfers in flight' {
+        $dest = New-Dest
+        Set-EmulatorSetting @{ downloadLatencyMs = 100 }
+        try {
+            Reset-Emulator
+            $r = New-Rows (1..24 | ForEach-Object { "conc-$_" }) | Save-DyplsRecording -Destination $dest -ThrottleLimit 3
+        }
+        finally { Set-EmulatorSetting @{ downloadLatencyMs = 0 } }
+        $r.Count | Should -Be 24
+        $max = (Get-Stats).maxConcurrentRequests
+        $max | Should -BeLessOrEqual 4   # 3 transfers, plus the stats request itself
+        $max | Should -BeGreaterOrEqual 2
+    }
+
+    It 'writes one aggregate progress bar, rarely, from the pipeline thread, and honours -ProgressAction' {
+        $dest = New-Dest
+        Set-EmulatorSetting @{ downloadLatencyMs = 20 }
+        try {
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript({
+                    param($Module, $Endpoint, $Id, $Secret, $Now, $Dest)
+                    Import-Module $Module
+                    $ProgressPreference = 'Continue'
+                    $cred = [pscredential]::new($Id, (ConvertTo-SecureString $Secret -AsPlainText -Force))
+                    $rows = 1..200 | ForEach-Object { [pscustomobject]@{ CallId = "prog-$_"; CallTime = $Now; PoolKey = 'FC1' } }
+                    $null = $rows | Save-DyplsRecording -Destination $Dest -Endpoint $Endpoint -Credential $cred -ThrottleLimit 4
+                    $null = $rows | Save-DyplsRecording -Destination ($Dest + '-quiet') -Endpoint $Endpoint -Credential $cred -ProgressAction SilentlyContinue
+                }).AddParameters(@{ Module = (Get-DyplsModulePath); Endpoint = $script:Endpoint; Id = $script:Cred.UserName; Secret = $script:Cred.GetNetworkCredential().Password; Now = $script:Now; Dest = $dest })
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $null = $ps.Invoke()
+            $seconds = $sw.Elapsed.TotalSeconds
+            $ps.HadErrors | Should -BeFalse
+            $progress = @($ps.Streams.Progress)
+            $ps.Dispose()
+        }
+        finally { Set-EmulatorSetting @{ downloadLatencyMs = 0 } }
+        $progress.Count | Should -BeGreaterThan 1
+        @($progress.ActivityId | Sort-Object -Unique).Count | Should -Be 1      # one bar, and nothing from the quiet run
+        $progress[-1].RecordType | Should -Be 'Completed'
+        $progress.Count | Should -BeLessOrEqual ([math]::Ceiling($seconds * 4) + 3)
+        ($progress | Where-Object RecordType -ne 'Completed')[-1].StatusDescription | Should -Match 'of 200 done'
+    }
+
+    It '-Verbose shows each step with the URL signature redacted' {
+        $dest = New-Dest
+        $urls = New-Rows 'verb-1' | Get-DyplsRecordUrl
+        $sig = [regex]::Match($urls.Url, 'Signature=([^&]+)').Groups[1].Value
+        $sig | Should -Not -BeNullOrEmpty
+        $all = New-Rows 'verb-1', 'verb-2' | Save-DyplsRecording -Destination $dest -Verbose -Debug 4>&1 5>&1
+        $text = ($all | Where-Object { $_ -is [System.Management.Automation.InformationalRecord] } | ForEach-Object Message) -join "`n"
+        $text | Should -Match "verb-1': querying the download URL"
+        $text | Should -Match "verb-1': saved 65536 bytes"
+        $text | Should -Match 'Signature=\*\*\*'
+        $text | Should -Not -Match ([regex]::Escape($sig))
+        $text | Should -Not -Match ([regex]::Escape($script:Cred.GetNetworkCredential().Password))
+    }
+}
+
 Describe '-WhatIf and stopping' {
     It '-WhatIf makes no API call and writes nothing' {
         $dest = New-Dest

@@ -167,13 +167,19 @@ namespace Dypls.Commands
             }
 
             var client = Client;
-            var job = new DownloadJob(request.CallId, finalBase, token => client.QueryRecordFileDownloadUrlAsync(request.CallId, request.CallTime, request.PoolKey, token))
+            var runner = Runner;
+            var job = new DownloadJob(request.CallId, finalBase, async token =>
+            {
+                runner.Verbose($"CallId '{request.CallIdForDisplay}': querying the download URL.");
+                var url = await client.QueryRecordFileDownloadUrlAsync(request.CallId, request.CallTime, request.PoolKey, token).ConfigureAwait(false);
+                runner.Verbose($"CallId '{request.CallIdForDisplay}': {Redaction.RedactUrl(url.DownloadUrl)} (expires {url.ExpiresAt:u}, RequestId {url.RequestId}).");
+                return url;
+            })
             {
                 KnownUrl = knownUrl,
                 Force = Force,
             };
             var downloader = _downloader;
-            var runner = Runner;
             _inFlight[finalBase] = runner.Start(row, async token =>
             {
                 runner.Verbose($"CallId '{request.CallIdForDisplay}': saving to '{finalBase}.*'.");
