@@ -30,6 +30,15 @@ try {
     $urls | Format-Table | Out-String -Width 200 | Write-Host
     foreach ($e in $failed) { Write-Host "Error ($($e.FullyQualifiedErrorId)) for $($e.TargetObject.call_id): $($e.Exception.Message)" -ForegroundColor Yellow }
     Write-Host ("{0} URLs, {1} errors" -f @($urls).Count, @($failed).Count)
+
+    $dest = Join-Path ([IO.Path]::GetTempPath()) 'dypls-demo-recordings'
+    Remove-Item -Recurse -Force $dest -ErrorAction SilentlyContinue
+    Write-Host "`nImport-Csv samples/calls.csv | Save-DyplsRecording -Destination $dest -Endpoint ... -Credential `$demo"
+    $saved = $rows | Save-DyplsRecording -Destination $dest -Endpoint $emulator.BaseUrl -Credential $credential -ErrorAction SilentlyContinue
+    $saved | Format-Table | Out-String -Width 200 | Write-Host
+    Write-Host "Run it again: every recording is already there, so nothing is fetched."
+    $again = $rows | Save-DyplsRecording -Destination $dest -Endpoint $emulator.BaseUrl -Credential $credential -ErrorAction SilentlyContinue
+    $again | Group-Object Status -NoElement | Format-Table Name, Count | Out-String | Write-Host
 }
 finally {
     Stop-DyplsEmulator $emulator
