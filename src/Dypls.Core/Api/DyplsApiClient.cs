@@ -85,9 +85,13 @@ namespace Dypls.Api
                 {
                     throw ClockSkew(failure);
                 }
-                if (failure.Kind != ApiErrorKind.Transient || attempt >= maxAttempts)
+                if (failure.Kind != ApiErrorKind.Transient)
                 {
                     throw failure;
+                }
+                if (attempt >= maxAttempts)
+                {
+                    throw Exhausted(failure);
                 }
 
                 var delay = BackoffDelay(attempt, retryAfter);
@@ -296,6 +300,22 @@ namespace Dypls.Api
             const string marker = "server string to sign is:";
             var i = message.IndexOf(marker, StringComparison.OrdinalIgnoreCase);
             return i < 0 ? null : message.Substring(i + marker.Length).Trim();
+        }
+
+        /// <summary>The last transient failure, with how often it was tried and what the user can do next.</summary>
+        private static DyplsApiException Exhausted(DyplsApiException failure)
+        {
+            string advice;
+            switch (failure.ErrorId)
+            {
+                case "Throttled": advice = "The account's request rate is limited: lower -ThrottleLimit, or run again later."; break;
+                case "RequestTimeout":
+                case "NetworkError": advice = "Check the network, any proxy and -Endpoint, or raise -TimeoutSec; then run again."; break;
+                default: advice = "The service is having trouble; run again later."; break;
+            }
+            return new DyplsApiException(failure.ErrorId, $"{failure.Message} Gave up after {failure.Attempts} attempts. {advice}", failure.Kind,
+                failure.Code, failure.ApiMessage, failure.RequestId, failure.HttpStatus, failure.Attempts)
+            { ClockOffset = failure.ClockOffset };
         }
 
         private DyplsApiException ClockSkew(DyplsApiException failure)

@@ -77,6 +77,8 @@ public class ApiClientFailureTests
         Assert.Equal(400, ex.HttpStatus);
         Assert.Equal(3, ex.Attempts);
         Assert.Equal(3, s.Requests.Count);
+        Assert.Contains("Gave up after 3 attempts", ex.Message);
+        Assert.Contains("-ThrottleLimit", ex.Message);
     }
 
     [Fact]
