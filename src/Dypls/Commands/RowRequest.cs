@@ -22,6 +22,9 @@ namespace Dypls.Commands
 
         public const int MaxCallIdLength = 100;
 
+        // Not documented; real keys are about 14 characters. A bound keeps a broken CSV cell out of requests and messages.
+        public const int MaxPoolKeyLength = 128;
+
         public static RowRequest Parse(string? callId, object? callTime, string? poolKey)
         {
             var id = (callId ?? string.Empty).Trim();
@@ -38,6 +41,13 @@ namespace Dypls.Commands
             var key = (poolKey ?? string.Empty).Trim();
             if (key.Length == 0)
                 throw new DyplsException("MissingPoolKey", $"CallId '{Display(id)}' has no PoolKey. Add a PoolKey column, or give -PoolKey (or $PSDefaultParameterValues['*-Dypls*:PoolKey']).");
+            if (key.Length > MaxPoolKeyLength)
+                throw new DyplsException("InvalidPoolKey", $"CallId '{Display(id)}': PoolKey '{Display(key)}' is {key.Length} characters long; pool keys are short codes such as FC100000012345.");
+            foreach (var c in key)
+            {
+                if (char.IsControl(c))
+                    throw new DyplsException("InvalidPoolKey", $"CallId '{Display(id)}': PoolKey '{Display(key)}' contains a control character (such as a line break or NUL); check the CSV's quoting.");
+            }
 
             var time = Time.CallTime.ToServiceString(Unwrap(callTime));
             return new RowRequest(id, time, key);

@@ -84,7 +84,8 @@ namespace Dypls.Commands
             _downloader = new RecordingDownloader(Http.SharedHttpClient.Get(connectTimeout), new DownloadOptions
             {
                 MaxAttempts = MaxAttempts,
-                IdleTimeout = TimeSpan.FromSeconds(Math.Max(TimeoutSec, 30)),
+                // -TimeoutSec bounds one API attempt and, for downloads, a stretch with no data.
+                IdleTimeout = TimeSpan.FromSeconds(TimeoutSec),
             })
             { Trace = Runner.Verbose };
             WriteDebug($"Destination: {_destination}; file names: {_template.Template}.");
@@ -165,6 +166,7 @@ namespace Dypls.Commands
             {
                 return;
             }
+            EnsureDestinationWritable(row);
 
             var client = Client;
             var runner = Runner;
@@ -201,6 +203,30 @@ namespace Dypls.Commands
             });
             if (Force) _handledWithForce.Add(finalBase);
             SweepInFlight();
+        }
+
+        private bool _destinationChecked;
+
+        /// <summary>
+        /// An unwritable destination would fail every row alike, so it is checked once, when the first row is
+        /// really saved (never under -WhatIf), and raised once as a terminating error.
+        /// </summary>
+        private void EnsureDestinationWritable(object row)
+        {
+            if (_destinationChecked) return;
+            var probe = Path.Combine(_destination, ".dypls-write-test-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                Directory.CreateDirectory(_destination);
+                using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+                _destinationChecked = true;
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException)
+            {
+                var error = new DyplsException("DestinationNotWritable",
+                    $"Cannot write recordings to '{_destination}': {ex.Message} Choose a folder you can write to with -Destination.", ex);
+                ThrowTerminatingError(new ErrorRecord(error, error.ErrorId, ErrorCategory.WriteError, row));
+            }
         }
 
         private void SweepInFlight()
