@@ -24,6 +24,8 @@ public sealed class EmulatorStats
     /// <summary>Body bytes actually written by downloads.</summary>
     public long DownloadBytes => Interlocked.Read(ref _downloadBytes);
     public long ExpiredDownloads => Interlocked.Read(ref _expiredDownloads);
+    /// <summary>Requests (of any kind) in flight now, stalled ones included.</summary>
+    public long CurrentRequests => Interlocked.Read(ref _currentRequests);
     /// <summary>Highest number of requests (of any kind) in flight at once.</summary>
     public long MaxConcurrentRequests => Interlocked.Read(ref _maxConcurrentRequests);
     public long MetadataRequests => Interlocked.Read(ref _metadataRequests);
