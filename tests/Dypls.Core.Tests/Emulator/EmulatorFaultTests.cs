@@ -156,6 +156,21 @@ public class EmulatorFaultTests
     }
 
     [Fact]
+    public async Task Stopping_the_server_releases_stalled_requests()
+    {
+        var host = await StartAsync(o =>
+        {
+            o.Faults.ApiStallRate = 1.0;
+            o.Faults.DownloadStallRate = 1.0;
+        });
+        var call = host.CallAsync();
+        await WaitUntilAsync(() => host.Server.Stats.Fault(FaultKind.ApiStall) == 1, "the call stalls");
+        // Completes at once rather than after the host's shutdown timeout: the stall lets go when the server begins stopping.
+        await host.DisposeAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => call);
+    }
+
+    [Fact]
     public async Task Rate_0_injects_nothing()
     {
         await using var host = await StartAsync(o => o.RecordingSize = 4096);
