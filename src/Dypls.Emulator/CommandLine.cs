@@ -27,6 +27,24 @@ public static class CommandLine
           --timestamp-window-minutes N Accepted clock skew of Timestamp (default 15).
           --retention-days N           CallTimes older than this have no recording (default 30).
           --ecs-role NAME              Serve a fake ECS metadata service handing out STS keys for role NAME.
+
+        Fault injection (rates are probabilities from 0 to 1; see README "Fault injection"):
+          --fault-seed N               Seed of the fault rolls; the same seed repeats the same sequence for
+                                       sequential requests (default 1).
+          --fault-api-5xx R            Share of API calls answered 500 InternalError / 503 ServiceUnavailable.
+          --fault-api-throttle R       Share of API calls answered 400 Throttling.User (honours --retry-after-ms).
+          --fault-api-system-error R   Share of authenticated API calls answered 200 with Code isp.SYSTEM_ERROR.
+          --fault-api-reset R          Share of API calls whose connection is dropped without an answer.
+          --fault-api-stall R          Share of API calls never answered (until the client gives up; cap 5 min).
+          --fault-clock-skew-seconds N Run the Timestamp-window clock (and the Date header) N seconds off;
+                                       may be negative (default 0).
+          --fault-download-5xx R       Share of downloads answered 500 InternalError / 503 ServiceUnavailable.
+          --fault-download-truncate R  Share of downloads that send part of the body, then drop the connection.
+          --fault-download-stall R     Share of downloads that send part of the body, then stop sending.
+          --fault-download-bytes-per-second N
+                                       Throttle download bodies to about N bytes/s; 0 = full speed (default 0).
+          --fault-expire-next-downloads N
+                                       The next N downloads answer 403 "Request has expired." (default 0).
           --verbose                    Log ASP.NET requests to the console.
           --help                       Show this text.
 
@@ -112,6 +130,20 @@ public static class CommandLine
                     case "--timestamp-window-minutes": options.TimestampWindowMinutes = Int(name, Value(), 0, 100_000); break;
                     case "--retention-days": options.RetentionDays = Int(name, Value(), 0, 100_000); break;
                     case "--ecs-role": options.EcsRole = Required(name, Value()); break;
+                    case "--fault-seed": options.Faults.Seed = Int(name, Value(), int.MinValue, int.MaxValue, NumberStyles.AllowLeadingSign); break;
+                    case "--fault-api-5xx": options.Faults.Api5xxRate = Rate(name, Value()); break;
+                    case "--fault-api-throttle": options.Faults.ApiThrottleRate = Rate(name, Value()); break;
+                    case "--fault-api-system-error": options.Faults.ApiSystemErrorRate = Rate(name, Value()); break;
+                    case "--fault-api-reset": options.Faults.ApiResetRate = Rate(name, Value()); break;
+                    case "--fault-api-stall": options.Faults.ApiStallRate = Rate(name, Value()); break;
+                    case "--fault-clock-skew-seconds":
+                        options.Faults.ClockSkewSeconds = Int(name, Value(), -MaxClockSkewSeconds, MaxClockSkewSeconds, NumberStyles.AllowLeadingSign);
+                        break;
+                    case "--fault-download-5xx": options.Faults.Download5xxRate = Rate(name, Value()); break;
+                    case "--fault-download-truncate": options.Faults.DownloadTruncateRate = Rate(name, Value()); break;
+                    case "--fault-download-stall": options.Faults.DownloadStallRate = Rate(name, Value()); break;
+                    case "--fault-download-bytes-per-second": options.Faults.DownloadSlowBytesPerSecond = Int(name, Value(), 0, int.MaxValue); break;
+                    case "--fault-expire-next-downloads": options.Faults.ExpireNextDownloads = Int(name, Value(), 0, int.MaxValue); break;
                     case "--verbose": options.Verbose = true; break;
                     default:
                         throw new FormatException("Unknown option: " + arg);
@@ -129,8 +161,16 @@ public static class CommandLine
     private static string Required(string name, string? value) =>
         string.IsNullOrEmpty(value) ? throw new FormatException(name + " needs a value") : value;
 
-    private static int Int(string name, string? value, int min, int max) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+    /// <summary>Largest clock skew accepted, either way (100 days).</summary>
+    public const int MaxClockSkewSeconds = 100 * 24 * 3600;
+
+    private static double Rate(string name, string? value) =>
+        double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var r) && r is >= 0 and <= 1
+            ? r
+            : throw new FormatException(name + " expects a probability from 0 to 1, like 0.05");
+
+    private static int Int(string name, string? value, int min, int max, NumberStyles styles = NumberStyles.None) =>
+        int.TryParse(value, styles, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
             ? n
             : throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"{name} expects a whole number from {min} to {max}"));
 }

@@ -126,9 +126,51 @@ internal sealed class ControlEndpoints
             case "cutDownloadsAtBytes" when v.TryGetInt64(out var l) && l >= 0:
                 _options.Faults.CutDownloadsAtBytes = l;
                 return true;
+            case "faultSeed" when v.TryGetInt32(out var i):
+                _options.Faults.Seed = i;
+                return true;
+            case "api5xxRate" when Rate(v, out var r):
+                _options.Faults.Api5xxRate = r;
+                return true;
+            case "apiThrottleRate" when Rate(v, out var r):
+                _options.Faults.ApiThrottleRate = r;
+                return true;
+            case "apiSystemErrorRate" when Rate(v, out var r):
+                _options.Faults.ApiSystemErrorRate = r;
+                return true;
+            case "apiResetRate" when Rate(v, out var r):
+                _options.Faults.ApiResetRate = r;
+                return true;
+            case "apiStallRate" when Rate(v, out var r):
+                _options.Faults.ApiStallRate = r;
+                return true;
+            case "clockSkewSeconds" when v.TryGetInt32(out var i) && Math.Abs((long)i) <= CommandLine.MaxClockSkewSeconds:
+                _options.Faults.ClockSkewSeconds = i;
+                return true;
+            case "download5xxRate" when Rate(v, out var r):
+                _options.Faults.Download5xxRate = r;
+                return true;
+            case "downloadTruncateRate" when Rate(v, out var r):
+                _options.Faults.DownloadTruncateRate = r;
+                return true;
+            case "downloadStallRate" when Rate(v, out var r):
+                _options.Faults.DownloadStallRate = r;
+                return true;
+            case "downloadSlowBytesPerSecond" when v.TryGetInt64(out var l) && l >= 0:
+                _options.Faults.DownloadSlowBytesPerSecond = l;
+                return true;
+            case "expireNextDownloads" when v.TryGetInt32(out var i) && i >= 0:
+                _options.Faults.ExpireNextDownloads = i;
+                return true;
             default:
                 return false;
         }
+    }
+
+    private static bool Rate(JsonElement v, out double rate)
+    {
+        rate = 0;
+        return v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out rate) && rate is >= 0 and <= 1;
     }
 
     private Dictionary<string, object?> Current() => new()
@@ -145,5 +187,17 @@ internal sealed class ControlEndpoints
         ["serviceUnavailable"] = _options.Faults.ServiceUnavailable,
         ["cutDownloads"] = _options.Faults.CutDownloads,
         ["cutDownloadsAtBytes"] = _options.Faults.CutDownloadsAtBytes,
+        ["faultSeed"] = _options.Faults.Seed,
+        ["api5xxRate"] = _options.Faults.Api5xxRate,
+        ["apiThrottleRate"] = _options.Faults.ApiThrottleRate,
+        ["apiSystemErrorRate"] = _options.Faults.ApiSystemErrorRate,
+        ["apiResetRate"] = _options.Faults.ApiResetRate,
+        ["apiStallRate"] = _options.Faults.ApiStallRate,
+        ["clockSkewSeconds"] = _options.Faults.ClockSkewSeconds,
+        ["download5xxRate"] = _options.Faults.Download5xxRate,
+        ["downloadTruncateRate"] = _options.Faults.DownloadTruncateRate,
+        ["downloadStallRate"] = _options.Faults.DownloadStallRate,
+        ["downloadSlowBytesPerSecond"] = _options.Faults.DownloadSlowBytesPerSecond,
+        ["expireNextDownloads"] = _options.Faults.ExpireNextDownloads,
     };
 }

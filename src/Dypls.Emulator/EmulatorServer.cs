@@ -68,12 +68,14 @@ public sealed class EmulatorServer : IAsyncDisposable
             credentials.Add(key);
         }
         var recordings = new RecordingStore(DateTimeOffset.UtcNow);
-        var rpc = new RpcEndpoint(options, stats, new SignatureVerifier(credentials, new NonceCache()));
-        var oss = new OssDownloadEndpoint(options, stats, recordings);
-        var ecs = new EcsMetadataEndpoint(options, stats, credentials);
-        var control = new ControlEndpoints(options, stats, recordings);
 
         var app = builder.Build();
+        // Stalled answers (fault injection) end when the host starts stopping, before Kestrel waits for requests.
+        var stopping = app.Lifetime.ApplicationStopping;
+        var rpc = new RpcEndpoint(options, stats, new SignatureVerifier(credentials, new NonceCache()), stopping);
+        var oss = new OssDownloadEndpoint(options, stats, recordings, stopping);
+        var ecs = new EcsMetadataEndpoint(options, stats, credentials);
+        var control = new ControlEndpoints(options, stats, recordings);
         app.Use(async (context, next) =>
         {
             stats.RequestStarted();

@@ -8,6 +8,8 @@ public sealed class EmulatorStats
     private long _apiRequests, _apiSucceeded, _signatureFailures, _authFailures, _throttled;
     private long _downloadRequests, _rangeRequests, _downloadBytes, _expiredDownloads;
     private long _currentRequests, _maxConcurrentRequests, _metadataRequests, _cutDownloads;
+    private long _faultsInjected;
+    private readonly long[] _faults = new long[Enum.GetValues<FaultKind>().Length];
 
     public long ApiRequests => Interlocked.Read(ref _apiRequests);
     public long ApiSucceeded => Interlocked.Read(ref _apiSucceeded);
@@ -22,6 +24,8 @@ public sealed class EmulatorStats
     /// <summary>Body bytes actually written by downloads.</summary>
     public long DownloadBytes => Interlocked.Read(ref _downloadBytes);
     public long ExpiredDownloads => Interlocked.Read(ref _expiredDownloads);
+    /// <summary>Requests (of any kind) in flight now, stalled ones included.</summary>
+    public long CurrentRequests => Interlocked.Read(ref _currentRequests);
     /// <summary>Highest number of requests (of any kind) in flight at once.</summary>
     public long MaxConcurrentRequests => Interlocked.Read(ref _maxConcurrentRequests);
     public long MetadataRequests => Interlocked.Read(ref _metadataRequests);
@@ -38,7 +42,22 @@ public sealed class EmulatorStats
     internal void AddDownloadBytes(long n) => Interlocked.Add(ref _downloadBytes, n);
     internal void ExpiredDownload() => Interlocked.Increment(ref _expiredDownloads);
     internal void MetadataRequest() => Interlocked.Increment(ref _metadataRequests);
-    internal void CutDownload() => Interlocked.Increment(ref _cutDownloads);
+    /// <summary>Every injected fault: the per-kind counters plus <see cref="CutDownloads"/>.</summary>
+    public long FaultsInjected => Interlocked.Read(ref _faultsInjected);
+
+    public long Fault(FaultKind kind) => Interlocked.Read(ref _faults[(int)kind]);
+
+    internal void CutDownload()
+    {
+        Interlocked.Increment(ref _cutDownloads);
+        Interlocked.Increment(ref _faultsInjected);
+    }
+
+    internal void FaultInjected(FaultKind kind)
+    {
+        Interlocked.Increment(ref _faults[(int)kind]);
+        Interlocked.Increment(ref _faultsInjected);
+    }
 
     internal void RequestStarted()
     {
@@ -67,10 +86,18 @@ public sealed class EmulatorStats
         Interlocked.Exchange(ref _maxConcurrentRequests, Interlocked.Read(ref _currentRequests));
         Interlocked.Exchange(ref _metadataRequests, 0);
         Interlocked.Exchange(ref _cutDownloads, 0);
+        Interlocked.Exchange(ref _faultsInjected, 0);
+        for (var i = 0; i < _faults.Length; i++)
+        {
+            Interlocked.Exchange(ref _faults[i], 0);
+        }
     }
 
     public StatsSnapshot Snapshot() => new(ApiRequests, ApiSucceeded, SignatureFailures, AuthFailures, Throttled,
-        DownloadRequests, RangeRequests, DownloadBytes, ExpiredDownloads, MaxConcurrentRequests, MetadataRequests, CutDownloads);
+        DownloadRequests, RangeRequests, DownloadBytes, ExpiredDownloads, MaxConcurrentRequests, MetadataRequests, CutDownloads,
+        FaultsInjected, Fault(FaultKind.Api5xx), Fault(FaultKind.ApiThrottle), Fault(FaultKind.ApiSystemError), Fault(FaultKind.ApiReset),
+        Fault(FaultKind.ApiStall), Fault(FaultKind.Download5xx), Fault(FaultKind.DownloadTruncate), Fault(FaultKind.DownloadStall),
+        Fault(FaultKind.DownloadExpired));
 }
 
 /// <summary>The JSON shape of GET /_emulator/stats (camelCase).</summary>
@@ -86,4 +113,28 @@ public sealed record StatsSnapshot(
     [property: JsonPropertyName("expiredDownloads")] long ExpiredDownloads,
     [property: JsonPropertyName("maxConcurrentRequests")] long MaxConcurrentRequests,
     [property: JsonPropertyName("metadataRequests")] long MetadataRequests,
-    [property: JsonPropertyName("cutDownloads")] long CutDownloads);
+    [property: JsonPropertyName("cutDownloads")] long CutDownloads,
+    [property: JsonPropertyName("faultsInjected")] long FaultsInjected,
+    [property: JsonPropertyName("faultApi5xx")] long FaultApi5xx,
+    [property: JsonPropertyName("faultApiThrottle")] long FaultApiThrottle,
+    [property: JsonPropertyName("faultApiSystemError")] long FaultApiSystemError,
+    [property: JsonPropertyName("faultApiReset")] long FaultApiReset,
+    [property: JsonPropertyName("faultApiStall")] long FaultApiStall,
+    [property: JsonPropertyName("faultDownload5xx")] long FaultDownload5xx,
+    [property: JsonPropertyName("faultDownloadTruncate")] long FaultDownloadTruncate,
+    [property: JsonPropertyName("faultDownloadStall")] long FaultDownloadStall,
+    [property: JsonPropertyName("faultDownloadExpired")] long FaultDownloadExpired);
+
+/// <summary>The kinds of injected faults counted in <see cref="EmulatorStats"/> (rates and the expiry budget).</summary>
+public enum FaultKind
+{
+    Api5xx,
+    ApiThrottle,
+    ApiSystemError,
+    ApiReset,
+    ApiStall,
+    Download5xx,
+    DownloadTruncate,
+    DownloadStall,
+    DownloadExpired,
+}

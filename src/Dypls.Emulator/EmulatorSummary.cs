@@ -32,6 +32,18 @@ public static class EmulatorSummary
         {
             sb.AppendLine("  ECS metadata service on /latest/ for role " + o.EcsRole + ".");
         }
+        var f = o.Faults;
+        if (f.Api5xxRate > 0 || f.ApiThrottleRate > 0 || f.ApiSystemErrorRate > 0 || f.ApiResetRate > 0 || f.ApiStallRate > 0 ||
+            f.Download5xxRate > 0 || f.DownloadTruncateRate > 0 || f.DownloadStallRate > 0)
+        {
+            sb.AppendLine(string.Create(inv,
+                $"  Fault rates (seed {f.Seed}): API 5xx {f.Api5xxRate}, throttle {f.ApiThrottleRate}, system error {f.ApiSystemErrorRate}, reset {f.ApiResetRate}, stall {f.ApiStallRate}; downloads 5xx {f.Download5xxRate}, truncate {f.DownloadTruncateRate}, stall {f.DownloadStallRate}."));
+        }
+        if (f.ClockSkewSeconds != 0 || f.DownloadSlowBytesPerSecond > 0 || f.ExpireNextDownloads > 0)
+        {
+            sb.AppendLine(string.Create(inv,
+                $"  Clock skew {f.ClockSkewSeconds} s; download speed limit {f.DownloadSlowBytesPerSecond} B/s (0 = none); next {f.ExpireNextDownloads} downloads expire."));
+        }
         sb.Append("  Ctrl+C to stop.");
         return sb.ToString();
     }

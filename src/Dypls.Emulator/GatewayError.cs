@@ -46,6 +46,9 @@ public sealed record GatewayError(int StatusCode, string Code, string Message)
     public static GatewayError InvalidVersion() =>
         new(400, "InvalidVersion", "Specified parameter Version is not valid.");
 
+    public static GatewayError InternalError() =>
+        new(500, "InternalError", "The request processing has failed due to some unknown error, exception or failure.");
+
     public static GatewayError ServiceUnavailable() =>
         new(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.");
 

@@ -16,12 +16,15 @@ internal sealed class OssDownloadEndpoint
     private readonly EmulatorOptions _options;
     private readonly EmulatorStats _stats;
     private readonly RecordingStore _recordings;
+    private readonly CancellationToken _stopping;
 
-    public OssDownloadEndpoint(EmulatorOptions options, EmulatorStats stats, RecordingStore recordings)
+    /// <param name="stopping">Fires when the server stops, so stalled bodies let go.</param>
+    public OssDownloadEndpoint(EmulatorOptions options, EmulatorStats stats, RecordingStore recordings, CancellationToken stopping)
     {
         _options = options;
         _stats = stats;
         _recordings = recordings;
+        _stopping = stopping;
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -32,6 +35,9 @@ internal sealed class OssDownloadEndpoint
         var requestId = Guid.NewGuid().ToString("N").ToUpperInvariant()[..24];
         response.Headers["x-oss-request-id"] = requestId;
         response.Headers["Server"] = "AliyunOSS";
+        var faults = _options.Faults;
+        // One roll per download request, on arrival (see EmulatorFaults on determinism); applied after the checks.
+        var fault = faults.NextDownloadFault(out var fraction);
 
         var latency = _options.DownloadLatencyMs;
         if (latency > 0)
@@ -86,6 +92,16 @@ internal sealed class OssDownloadEndpoint
             await WriteErrorAsync(context, 404, "NoSuchKey", "The specified key does not exist.", requestId, ("Key", objectName));
             return;
         }
+        if (faults.TakeExpiry())
+        {
+            // A URL that expires in the middle of a retry series, whatever its Expires says.
+            _stats.ExpiredDownload();
+            _stats.FaultInjected(FaultKind.DownloadExpired);
+            await WriteErrorAsync(context, 403, "AccessDenied", "Request has expired.", requestId,
+                ("Expires", DateTimeOffset.FromUnixTimeSeconds(expires).ToString("yyyy-MM-dd'T'HH:mm:ss'.000Z'", CultureInfo.InvariantCulture)),
+                ("ServerTime", now.ToString("yyyy-MM-dd'T'HH:mm:ss'.000Z'", CultureInfo.InvariantCulture)));
+            return;
+        }
 
         var content = _recordings.Get(callId, _options.RecordingsDir, _options.RecordingSize);
         var length = content.Length;
@@ -118,6 +134,21 @@ internal sealed class OssDownloadEndpoint
             }
         }
 
+        if (fault is DownloadFault.InternalError or DownloadFault.ServiceUnavailable)
+        {
+            _stats.FaultInjected(FaultKind.Download5xx);
+            response.Headers.Remove(HeaderNames.ContentRange);
+            if (fault == DownloadFault.InternalError)
+            {
+                await WriteErrorAsync(context, 500, "InternalError", "We encountered an internal error. Please try again.", requestId);
+            }
+            else
+            {
+                await WriteErrorAsync(context, 503, "ServiceUnavailable", "Please reduce your request rate.", requestId);
+            }
+            return;
+        }
+
         response.StatusCode = status;
         response.ContentType = "audio/mpeg";
         response.ContentLength = count;
@@ -126,20 +157,43 @@ internal sealed class OssDownloadEndpoint
             return;
         }
         await response.StartAsync(context.RequestAborted);
-        if (_options.Faults.TakeCut())
+
+        var bytesPerSecond = faults.DownloadSlowBytesPerSecond;
+        var body = bytesPerSecond > 0 ? new ThrottledStream(response.Body, bytesPerSecond) : response.Body;
+
+        // Part of the body, then trouble. Only bodies of 2 bytes or more can be cut short ("at least 1, not all").
+        long partial;
+        if (faults.TakeCut())
         {
-            // A body cut off mid-way: send part of it, then drop the connection, as a failing network would.
-            var partial = Math.Min(count, _options.Faults.CutDownloadsAtBytes);
-            await content.CopyToAsync(response.Body, offset, partial, _stats.AddDownloadBytes, context.RequestAborted);
-            await response.Body.FlushAsync(context.RequestAborted);
             _stats.CutDownload();
-            // Let the client read what was sent: a reset that arrives first makes the OS drop unread bytes.
-            await Task.Delay(150, context.RequestAborted);
-            context.Abort();
+            partial = Math.Min(count, faults.CutDownloadsAtBytes);
+        }
+        else if (fault == DownloadFault.Truncate && count >= 2)
+        {
+            _stats.FaultInjected(FaultKind.DownloadTruncate);
+            partial = PartOf(count, fraction);
+        }
+        else if (fault == DownloadFault.Stall && count >= 1)
+        {
+            _stats.FaultInjected(FaultKind.DownloadStall);
+            await content.CopyToAsync(body, offset, count >= 2 ? PartOf(count, fraction) : 0, _stats.AddDownloadBytes, context.RequestAborted);
+            await response.Body.FlushAsync(context.RequestAborted);
+            await FaultHelpers.StallAsync(context, _stopping);
             return;
         }
-        await content.CopyToAsync(response.Body, offset, count, _stats.AddDownloadBytes, context.RequestAborted);
+        else
+        {
+            await content.CopyToAsync(body, offset, count, _stats.AddDownloadBytes, context.RequestAborted);
+            return;
+        }
+
+        // A body cut off mid-way (cut budget or truncate rate): send part of it, then drop the connection.
+        await content.CopyToAsync(body, offset, partial, _stats.AddDownloadBytes, context.RequestAborted);
+        await FaultHelpers.FlushAndAbortAsync(context);
     }
+
+    /// <summary>1 .. count-1 bytes, placed by <paramref name="fraction"/> (0..1).</summary>
+    private static long PartOf(long count, double fraction) => Math.Clamp((long)(fraction * (count - 1)), 1, count - 1);
 
     /// <summary>If-Range with another validator means "send it all", per RFC 9110.</summary>
     private static bool RangeApplies(HttpRequest request, string etag)

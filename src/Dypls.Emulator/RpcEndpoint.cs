@@ -16,12 +16,15 @@ internal sealed class RpcEndpoint
     private readonly EmulatorStats _stats;
     private readonly SignatureVerifier _verifier;
     private readonly QpsLimiter _qps = new();
+    private readonly CancellationToken _stopping;
 
-    public RpcEndpoint(EmulatorOptions options, EmulatorStats stats, SignatureVerifier verifier)
+    /// <param name="stopping">Fires when the server stops, so stalled answers let go.</param>
+    public RpcEndpoint(EmulatorOptions options, EmulatorStats stats, SignatureVerifier verifier, CancellationToken stopping)
     {
         _options = options;
         _stats = stats;
         _verifier = verifier;
+        _stopping = stopping;
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -38,7 +41,44 @@ internal sealed class RpcEndpoint
             await Task.Delay(latency, context.RequestAborted);
         }
 
-        var error = Authorize(context.Request.Method, parameters);
+        var faults = _options.Faults;
+        // The server's own clock, shifted by the clock-skew fault; a skewed Date header lets clients see the offset.
+        var skew = faults.ClockSkewSeconds;
+        var now = DateTimeOffset.UtcNow.AddSeconds(skew);
+        if (skew != 0)
+        {
+            context.Response.Headers.Date = now.ToString("R", CultureInfo.InvariantCulture);
+        }
+
+        // One roll per RPC request, before any verification (see EmulatorFaults on determinism).
+        var fault = faults.NextApiFault();
+        if (faults.ServiceUnavailable)
+        {
+            await RpcResponseWriter.WriteGatewayErrorAsync(context, GatewayError.ServiceUnavailable(), requestId, xml);
+            return;
+        }
+        switch (fault)
+        {
+            case ApiFault.Reset:
+                _stats.FaultInjected(FaultKind.ApiReset);
+                context.Abort();
+                return;
+            case ApiFault.Stall:
+                _stats.FaultInjected(FaultKind.ApiStall);
+                await FaultHelpers.StallAsync(context, _stopping);
+                return;
+            case ApiFault.InternalError or ApiFault.ServiceUnavailable:
+                _stats.FaultInjected(FaultKind.Api5xx);
+                await RpcResponseWriter.WriteGatewayErrorAsync(context,
+                    fault == ApiFault.InternalError ? GatewayError.InternalError() : GatewayError.ServiceUnavailable(), requestId, xml);
+                return;
+            case ApiFault.Throttle:
+                _stats.FaultInjected(FaultKind.ApiThrottle);
+                await WriteThrottledAsync(context, requestId, xml);
+                return;
+        }
+
+        var error = Authorize(context.Request.Method, parameters, now);
         if (error is not null)
         {
             if (error.Code == "SignatureDoesNotMatch")
@@ -51,13 +91,18 @@ internal sealed class RpcEndpoint
             }
             else if (error.Code == "Throttling.User")
             {
-                _stats.Throttle();
-                if (_options.RetryAfterMs is { } retryAfter)
-                {
-                    context.Response.Headers["x-acs-retry-after"] = retryAfter.ToString(CultureInfo.InvariantCulture);
-                }
+                await WriteThrottledAsync(context, requestId, xml);
+                return;
             }
             await RpcResponseWriter.WriteGatewayErrorAsync(context, error, requestId, xml);
+            return;
+        }
+
+        if (fault == ApiFault.SystemError)
+        {
+            // The gateway let the call through; the product failed, as it does now and then.
+            _stats.FaultInjected(FaultKind.ApiSystemError);
+            await RpcResponseWriter.WriteProductAsync(context, requestId, "isp.SYSTEM_ERROR", "A system error occurred. Please try again later.", null, xml);
             return;
         }
 
@@ -69,13 +114,20 @@ internal sealed class RpcEndpoint
         await RpcResponseWriter.WriteProductAsync(context, requestId, code, message, url, xml);
     }
 
-    private GatewayError? Authorize(string method, IReadOnlyDictionary<string, string> parameters)
+    /// <summary>Throttling.User, from the QPS limit or injected; counted in <c>throttled</c> either way.</summary>
+    private Task WriteThrottledAsync(HttpContext context, string requestId, bool xml)
     {
-        if (_options.Faults.ServiceUnavailable)
+        _stats.Throttle();
+        if (_options.RetryAfterMs is { } retryAfter)
         {
-            return GatewayError.ServiceUnavailable();
+            context.Response.Headers["x-acs-retry-after"] = retryAfter.ToString(CultureInfo.InvariantCulture);
         }
-        var now = DateTimeOffset.UtcNow;
+        return RpcResponseWriter.WriteGatewayErrorAsync(context, GatewayError.Throttled(), requestId, xml);
+    }
+
+    /// <param name="now">The emulator's clock (skewed by the clock-skew fault).</param>
+    private GatewayError? Authorize(string method, IReadOnlyDictionary<string, string> parameters, DateTimeOffset now)
+    {
         var error = _verifier.Verify(method, parameters, now, TimeSpan.FromMinutes(_options.TimestampWindowMinutes));
         if (error is not null)
         {

@@ -13,6 +13,8 @@ public class EmulatorControlTests
     {
         "apiRequests", "apiSucceeded", "signatureFailures", "authFailures", "throttled", "downloadRequests",
         "rangeRequests", "downloadBytes", "expiredDownloads", "maxConcurrentRequests", "metadataRequests", "cutDownloads",
+        "faultsInjected", "faultApi5xx", "faultApiThrottle", "faultApiSystemError", "faultApiReset", "faultApiStall", "faultDownload5xx",
+        "faultDownloadTruncate", "faultDownloadStall", "faultDownloadExpired",
     };
 
     [Fact]

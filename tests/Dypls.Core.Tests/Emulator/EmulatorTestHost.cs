@@ -64,7 +64,8 @@ internal sealed class EmulatorTestHost : IAsyncDisposable
         DateTimeOffset? timestamp = null,
         string? nonce = null,
         Action<IDictionary<string, string>>? tamper = null,
-        string? signMethod = null)
+        string? signMethod = null,
+        CancellationToken cancellationToken = default)
     {
         var method = transport == RpcTransport.Get ? "GET" : "POST";
         var signed = RpcSigner.SignRequest(signMethod ?? method, apiParameters ?? ApiParameters(), accessKeyId, accessKeySecret,
@@ -80,8 +81,8 @@ internal sealed class EmulatorTestHost : IAsyncDisposable
             RpcTransport.PostQuery => new HttpRequestMessage(HttpMethod.Post, "/?" + query),
             _ => new HttpRequestMessage(HttpMethod.Get, "/?" + query),
         };
-        using var response = await Http.SendAsync(request);
-        return new RpcResult(response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentType?.MediaType,
+        using var response = await Http.SendAsync(request, cancellationToken);
+        return new RpcResult(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken), response.Content.Headers.ContentType?.MediaType,
             response.Headers, signed);
     }
 
