@@ -18,7 +18,7 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
-    # Passed to Invoke-Pester's filter, e.g. -PesterPath tests/Pester/GetDyplsRecordUrl.Tests.ps1
+    # Pester test files or folders to run instead of tests/Pester (e.g. tests/Pester/Chaos.Tests.ps1).
     [string[]] $PesterPath = @()
 )
 
@@ -106,7 +106,9 @@ function Invoke-PesterSuite {
         $cfg.Run.PassThru = $true
         $cfg.Output.Verbosity = 'Detailed'
         $r = Invoke-Pester -Configuration $cfg
-        @{ Passed = $r.PassedCount; Failed = $r.FailedCount + $r.FailedBlocksCount + $r.FailedContainersCount } | ConvertTo-Json | Set-Content $SummaryPath
+        # No result or no test at all is a failure, never a silent pass.
+        $failed = if (-not $r -or $r.TotalCount -eq 0) { 1 } else { $r.FailedCount + $r.FailedBlocksCount + $r.FailedContainersCount }
+        @{ Passed = [int]$r.PassedCount; Failed = $failed } | ConvertTo-Json | Set-Content $SummaryPath
     }
     $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes(
         "& { $script } -PesterModule '$pester' -Paths @($(($paths | ForEach-Object { "'$_'" }) -join ',')) -SummaryPath '$summary'"))
