@@ -7,19 +7,24 @@
     Test:  Build, then the xunit suite and the Pester suite (in a fresh pwsh against out/Dypls);
            ends with one line "N passed, N failed" and exits non-zero on any failure.
     Demo:  Build, start the emulator on a free loopback port, run samples/calls.csv through the cmdlets.
+    Bench: Build, then Dypls against the scripts, SDK and module users would otherwise run (tests/bench).
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
     # Pester test files or folders to run instead of tests/Pester (e.g. tests/Pester/Chaos.Tests.ps1).
-    [string[]] $PesterPath = @()
+    [string[]] $PesterPath = @(),
+
+    # Rows in the bench CSV (tests/bench/Invoke-Bench.ps1 -Rows).
+    [ValidateRange(10, 100000)]
+    [int] $BenchRows = 300
 )
 
 Set-StrictMode -Version Latest
@@ -143,4 +148,8 @@ switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
+    'Bench' {
+        Invoke-Build
+        & (Join-Path $Root 'tests/bench/Invoke-Bench.ps1') -Rows $BenchRows
+    }
 }
