@@ -199,7 +199,7 @@ $startImport = @(1..7 | ForEach-Object { $c = Get-PwshCommand; $sw = [Diagnostic
 $core = Join-Path (Split-Path $module) 'Dypls.Core.dll'
 $signUs = (Invoke-InChild @"
 Add-Type -Path '$core'
-Add-Type -ReferencedAssemblies '$core', 'System.Collections', 'System.Runtime' -TypeDefinition @'
+Add-Type -ReferencedAssemblies '$core', 'netstandard', 'System.Collections', 'System.Runtime' -TypeDefinition @'
 using System; using System.Collections.Generic; using System.Diagnostics;
 public static class SignBench {
     public static double MicrosecondsPerRequest(int n) {
