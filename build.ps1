@@ -24,7 +24,7 @@ param(
 
     # Rows in the bench CSV (tests/bench/Invoke-Bench.ps1 -Rows).
     [ValidateRange(10, 100000)]
-    [int] $BenchRows = 300
+    [int] $BenchRows = 1000
 )
 
 Set-StrictMode -Version Latest

@@ -5,11 +5,11 @@
 #>
 [CmdletBinding()]
 param(
-    [int] $Rows = 300,
+    [int] $Rows = 1000,
     [int] $ApiLatencyMs = 40,
     [int] $DownloadLatencyMs = 80,
     [int] $RecordingSize = 65536,
-    [int] $ThrottleLimit = 8,
+    [int] $ThrottleLimit = 16,
     [int] $QpsLimit = 20,
     [string] $OutDir = (Join-Path (Split-Path (Split-Path $PSScriptRoot)) 'out/bench')
 )

@@ -48,7 +48,7 @@ namespace Dypls.Commands
         /// <summary>Concurrent recordings (each an API call and a download).</summary>
         [Parameter]
         [ValidateRange(1, 256)]
-        public int ThrottleLimit { get; set; } = 8;
+        public int ThrottleLimit { get; set; } = 16;
 
         private protected override int Concurrency => ThrottleLimit;
 
