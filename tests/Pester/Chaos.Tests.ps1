@@ -82,6 +82,19 @@ Describe 'Chaos' {
         (Get-Stats).apiRequests | Should -Be $errors.Count
     }
 
+    It 'paces itself under the service''s QPS limit and loses no row' {
+        $null = Invoke-RestMethod -Method Post -Uri ($script:Endpoint + '_emulator/reset')
+        Set-EmulatorSetting @{ qps = 10 }
+        try {
+            $rows = 1..80 | ForEach-Object { [pscustomobject]@{ CallId = "qps-$_"; CallTime = $script:Now; PoolKey = 'FC1' } }
+            $all = $rows | Get-DyplsRecordUrl -Endpoint $script:Endpoint -Credential $script:Cred -ThrottleLimit 16 -ErrorAction Continue 2>&1
+        }
+        finally { Set-EmulatorSetting @{ qps = 0 } }
+        @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) | Should -BeNullOrEmpty
+        @($all | Where-Object { $_ -is [Dypls.Models.RecordingUrl] }).Count | Should -Be 80
+        (Get-Stats).throttled | Should -BeGreaterThan 0
+    }
+
     It 'clock skew gives one error that says the local clock is off' {
         Set-EmulatorSetting @{ clockSkewSeconds = 1200 }
         try {

@@ -25,6 +25,7 @@ namespace Dypls.Api
         private readonly HttpClient _http;
         private readonly Uri _endpoint;
         private readonly Random _jitter = new Random();
+        private readonly AdaptiveRateLimiter _pacer;
 
         public DyplsApiClient(ICredentialProvider credentials, DyplsClientOptions options, HttpClient? http = null)
         {
@@ -32,7 +33,14 @@ namespace Dypls.Api
             _options = options ?? throw new ArgumentNullException(nameof(options));
             _endpoint = EndpointPolicy.Validate(options.Endpoint);
             _http = http ?? Http.SharedHttpClient.Get(options.ConnectTimeout);
+            _pacer = new AdaptiveRateLimiter(options.Clock);
         }
+
+        /// <summary>Requests per second the client paces itself to after throttling; null while unlimited.</summary>
+        public double? PacedRate => _pacer.Rate;
+
+        /// <summary>Throttled attempts allowed per call, on top of MaxAttempts: pacing makes them cheap and they say nothing about the row.</summary>
+        public const int ThrottledAttemptsAllowance = 8;
 
         public Uri Endpoint => _endpoint;
 
@@ -58,6 +66,7 @@ namespace Dypls.Api
         {
             var maxAttempts = Math.Max(1, _options.MaxAttempts);
             var resigned = false;
+            var throttled = 0;
             for (var attempt = 1; ; attempt++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -65,7 +74,10 @@ namespace Dypls.Api
                 TimeSpan? retryAfter = null;
                 try
                 {
-                    return await SendOnceAsync(apiParameters, attempt, cancellationToken).ConfigureAwait(false);
+                    await _pacer.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    var result = await SendOnceAsync(apiParameters, attempt, cancellationToken).ConfigureAwait(false);
+                    _pacer.OnSuccess();
+                    return result;
                 }
                 catch (RetryableAnswer answer)
                 {
@@ -89,7 +101,12 @@ namespace Dypls.Api
                 {
                     throw failure;
                 }
-                if (attempt >= maxAttempts)
+                if (failure.ErrorId == "Throttled")
+                {
+                    _pacer.OnThrottled();
+                    throttled++;
+                }
+                if (attempt >= maxAttempts + Math.Min(throttled, ThrottledAttemptsAllowance))
                 {
                     throw Exhausted(failure);
                 }

@@ -69,16 +69,40 @@ public class ApiClientFailureTests
     public async Task TransientFailures_StopAtMaxAttempts_WithCodeAndRequestId()
     {
         await using var s = await ScriptedServer.StartAsync();
-        for (var i = 0; i < 5; i++) s.Then(ScriptedServer.Json(400, """{"Code":"Throttling.User","Message":"Request was denied due to user flow control.","RequestId":"R9"}"""));
+        for (var i = 0; i < 30; i++) s.Then(ScriptedServer.Json(400, """{"Code":"Throttling.User","Message":"Request was denied due to user flow control.","RequestId":"R9"}"""));
         var ex = await Assert.ThrowsAsync<DyplsApiException>(() => Query(Client(s, o => o.MaxAttempts = 3)));
         Assert.Equal("Throttled", ex.ErrorId);
         Assert.Equal("Throttling.User", ex.Code);
         Assert.Equal("R9", ex.RequestId);
         Assert.Equal(400, ex.HttpStatus);
+        // Throttled attempts get an allowance on top of MaxAttempts: the client paces itself instead of giving up.
+        var expected = 3 + DyplsApiClient.ThrottledAttemptsAllowance;
+        Assert.Equal(expected, ex.Attempts);
+        Assert.Equal(expected, s.Requests.Count);
+        Assert.Contains($"Gave up after {expected} attempts", ex.Message);
+        Assert.Contains("-ThrottleLimit", ex.Message);
+    }
+
+    [Fact]
+    public async Task ServerErrors_StopAtMaxAttempts()
+    {
+        await using var s = await ScriptedServer.StartAsync();
+        for (var i = 0; i < 10; i++) s.Then(ScriptedServer.Json(503, """{"Code":"ServiceUnavailable","Message":"busy","RequestId":"R8"}"""));
+        var ex = await Assert.ThrowsAsync<DyplsApiException>(() => Query(Client(s, o => o.MaxAttempts = 3)));
         Assert.Equal(3, ex.Attempts);
         Assert.Equal(3, s.Requests.Count);
         Assert.Contains("Gave up after 3 attempts", ex.Message);
-        Assert.Contains("-ThrottleLimit", ex.Message);
+    }
+
+    [Fact]
+    public async Task Throttling_TurnsOnPacing()
+    {
+        await using var s = await ScriptedServer.StartAsync();
+        s.Then(ScriptedServer.Json(400, """{"Code":"Throttling.User","Message":"x","RequestId":"R"}"""));
+        var c = Client(s);
+        Assert.Null(c.PacedRate);
+        await Query(c);
+        Assert.NotNull(c.PacedRate);
     }
 
     [Fact]
