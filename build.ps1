@@ -69,8 +69,32 @@ function Invoke-Build {
     if ($stamped -eq $manifest -and $manifest -notmatch "'$([regex]::Escape($version))'") { throw 'Could not stamp ModuleVersion into Dypls.psd1' }
     Set-Content -Path (Join-Path $ModuleOut 'Dypls.psd1') -Value $stamped -Encoding utf8BOM
     if (Test-Path (Join-Path $ModuleOut 'System.Management.Automation.dll')) { throw 'System.Management.Automation.dll must never ship in the module' }
+    Invoke-HelpBuild
     Write-Host "Module: $ModuleOut"
     Write-Host "Emulator: $EmulatorOut"
+}
+
+function Invoke-PwshScript {
+    # A fresh pwsh, so loading the just-built Dypls.dll never pins it in this (build) process.
+    param([Parameter(Mandatory)][string] $Script)
+    $pwsh = Get-PwshCommand
+    $exe = $pwsh[0]; $rest = @($pwsh | Select-Object -Skip 1)
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))
+    & $exe @rest -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand $encoded | Out-Host
+    if ($LASTEXITCODE -ne 0) { throw "pwsh exited with $LASTEXITCODE" }
+}
+
+function Invoke-HelpBuild {
+    # Help sources: src/Dypls/help/*.md (see its README.md); syntax and parameter facts come from the built cmdlets.
+    $helpOut = Join-Path $ModuleOut 'en-US'
+    Invoke-PwshScript @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$(Join-Path $Root 'build/DyplsHelp.psm1')'
+Import-Module '$(Join-Path $ModuleOut 'Dypls.psd1')'
+ConvertTo-DyplsMaml -SourceDirectory '$(Join-Path $Root 'src/Dypls/help')' -Command (Get-Command -Module Dypls -CommandType Cmdlet) -OutFile '$(Join-Path $helpOut 'Dypls.dll-Help.xml')'
+ConvertTo-DyplsAboutText -Path '$(Join-Path $Root 'src/Dypls/help/about_Dypls.md')' -OutFile '$(Join-Path $helpOut 'about_Dypls.help.txt')'
+"@
+    Write-Host "Help: $helpOut"
 }
 
 function Get-PesterModulePath {
