@@ -6,13 +6,16 @@
     Build (default): leaves an importable module at out/Dypls and the emulator at out/emulator.
     Test:  Build, then the xunit suite and the Pester suite (in a fresh pwsh against out/Dypls);
            ends with one line "N passed, N failed" and exits non-zero on any failure.
+    Package: Build, then out/packages/Dypls.<version>.nupkg (the module, for PSResourceGet/PowerShellGet)
+           and out/packages/Dypls.Emulator.<version>.nupkg (the emulator as the .NET tool dypls-emulator).
+    Test:  also builds the packages first, because the Pester suite installs them.
     Demo:  Build, start the emulator on a free loopback port, run samples/calls.csv through the cmdlets.
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -28,6 +31,7 @@ $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'Dypls'
 $EmulatorOut = Join-Path $Out 'emulator'
+$PackagesOut = Join-Path $Out 'packages'
 $PesterVersion = '5.7.1'
 
 function Invoke-Native {
@@ -97,6 +101,38 @@ ConvertTo-DyplsAboutText -Path '$(Join-Path $Root 'src/Dypls/help/about_Dypls.md
     Write-Host "Help: $helpOut"
 }
 
+function Invoke-Package {
+    Invoke-Build
+    $version = Get-DyplsVersion
+    $null = New-Item -ItemType Directory -Force $PackagesOut
+    Remove-Item (Join-Path $PackagesOut 'Dypls.*.nupkg') -ErrorAction SilentlyContinue
+    Invoke-Native dotnet @('pack', (Join-Path $Root 'src/Dypls.Emulator/Dypls.Emulator.csproj'), '-c', $Configuration, '--no-build', '--nologo', '-v', 'quiet', '-o', $PackagesOut)
+
+    # PSResourceGet (in PowerShell 7.4+) makes the module package. The repository registration is throwaway:
+    # a fresh pwsh with HOME in a temp folder, so the user's own repository list is never touched.
+    $tempHome = Join-Path ([IO.Path]::GetTempPath()) ('dypls-publish-' + [guid]::NewGuid().ToString('N'))
+    $null = New-Item -ItemType Directory $tempHome
+    $savedHome = $env:HOME
+    try {
+        $env:HOME = $tempHome
+        Invoke-PwshScript @"
+`$ErrorActionPreference = 'Stop'
+`$name = 'DyplsLocal'
+Register-PSResourceRepository -Name `$name -Uri '$PackagesOut' -Trusted
+try { Publish-PSResource -Path '$ModuleOut' -Repository `$name }
+finally { Unregister-PSResourceRepository -Name `$name }
+"@
+    }
+    finally {
+        $env:HOME = $savedHome
+        Remove-Item -Recurse -Force $tempHome -ErrorAction SilentlyContinue
+    }
+    foreach ($p in "Dypls.$version.nupkg", "Dypls.Emulator.$version.nupkg") {
+        if (-not (Test-Path (Join-Path $PackagesOut $p))) { throw "Packaging did not produce $p" }
+    }
+    Write-Host "Packages: $PackagesOut"
+}
+
 function Get-PesterModulePath {
     Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/tools/Dypls.TestTools.csproj'), '--nologo', '-v', 'quiet')
     $cache = (& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
@@ -142,7 +178,7 @@ function Invoke-PesterSuite {
 }
 
 function Invoke-Test {
-    Invoke-Build
+    Invoke-Package
     $x = Invoke-XunitSuite
     Write-Host "xunit: $($x.Passed) passed, $($x.Failed) failed"
     $p = Invoke-PesterSuite
@@ -165,4 +201,5 @@ switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
+    'Package' { Invoke-Package }
 }
