@@ -19,7 +19,7 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Alibaba', 'AlibabaCloud', 'Aliyun', 'Dyplsapi', 'PhoneNumberPrivacy', 'Recording', 'Windows', 'Linux', 'MacOS')
+            Tags         = @('PSEdition_Desktop', 'PSEdition_Core', 'Alibaba', 'AlibabaCloud', 'Aliyun', 'Dyplsapi', 'PhoneNumberPrivacy', 'Recording', 'Windows', 'Linux', 'MacOS')
             ProjectUri   = 'https://github.com/dypls/dypls'
             LicenseUri   = 'https://github.com/dypls/dypls/blob/main/LICENSE'
             ReleaseNotes = 'Get-DyplsRecordUrl and Save-DyplsRecording, full help (Get-Help about_Dypls), -ProfileName completion, and a local Dyplsapi emulator (.NET tool dypls-emulator). See https://github.com/dypls/dypls/blob/main/CHANGELOG.md.'
