@@ -117,6 +117,8 @@ function Invoke-Package {
         $env:HOME = $tempHome
         Invoke-PwshScript @"
 `$ErrorActionPreference = 'Stop'
+# NuGet inside PSResourceGet writes a NuGet/NuGet.Config below the process's current directory: keep it in the temp folder.
+[Environment]::CurrentDirectory = '$tempHome'
 `$name = 'DyplsLocal'
 Register-PSResourceRepository -Name `$name -Uri '$PackagesOut' -Trusted
 try { Publish-PSResource -Path '$ModuleOut' -Repository `$name }

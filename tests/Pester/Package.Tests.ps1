@@ -46,6 +46,7 @@ Describe 'The module package' {
         $homeDir = Join-Path $script:Tmp 'home'
         $install = Invoke-ChildPwsh -HomeDirectory $homeDir -Script @"
 `$ErrorActionPreference = 'Stop'
+[Environment]::CurrentDirectory = `$HOME   # PSResourceGet's NuGet writes NuGet/NuGet.Config below the current directory
 Register-PSResourceRepository -Name DyplsTest -Uri '$($script:Packages)' -Trusted
 Install-PSResource Dypls -Version '$($script:Version)' -Repository DyplsTest -TrustRepository -Scope CurrentUser
 Get-ChildItem -Recurse -Force -Filter Dypls.psd1 -Path `$HOME | Select-Object -First 1 -ExpandProperty FullName
