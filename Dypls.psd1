@@ -12,14 +12,17 @@
     CompatiblePSEditions = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('Dypls.format.ps1xml')
+    # Explicit lists: module auto-loading reads them without loading the assembly.
     CmdletsToExport      = @('Get-DyplsRecordUrl', 'Save-DyplsRecording')
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Alibaba', 'AlibabaCloud', 'Aliyun', 'Dyplsapi', 'PhoneNumberPrivacy', 'Recording', 'Windows', 'Linux', 'MacOS')
-            ReleaseNotes = 'See CHANGELOG.md.'
+            Tags         = @('PSEdition_Desktop', 'PSEdition_Core', 'Alibaba', 'AlibabaCloud', 'Aliyun', 'Dyplsapi', 'PhoneNumberPrivacy', 'Recording', 'Windows', 'Linux', 'MacOS')
+            ProjectUri   = 'https://github.com/dypls/dypls'
+            LicenseUri   = 'https://github.com/dypls/dypls/blob/main/LICENSE'
+            ReleaseNotes = 'Get-DyplsRecordUrl and Save-DyplsRecording, full help (Get-Help about_Dypls), -ProfileName completion, and a local Dyplsapi emulator (.NET tool dypls-emulator). See https://github.com/dypls/dypls/blob/main/CHANGELOG.md.'
         }
     }
 }

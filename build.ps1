@@ -6,6 +6,9 @@
     Build (default): leaves an importable module at out/Dypls and the emulator at out/emulator.
     Test:  Build, then the xunit suite and the Pester suite (in a fresh pwsh against out/Dypls);
            ends with one line "N passed, N failed" and exits non-zero on any failure.
+    Package: Build, then out/packages/Dypls.<version>.nupkg (the module, for PSResourceGet/PowerShellGet)
+           and out/packages/Dypls.Emulator.<version>.nupkg (the emulator as the .NET tool dypls-emulator).
+    Test:  also builds the packages first, because the Pester suite installs them.
     Demo:  Build, start the emulator on a free loopback port, run samples/calls.csv through the cmdlets.
     Bench: Build, then Dypls against the scripts, SDK and module users would otherwise run (tests/bench).
 .EXAMPLE
@@ -13,7 +16,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Bench')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -33,6 +36,7 @@ $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'Dypls'
 $EmulatorOut = Join-Path $Out 'emulator'
+$PackagesOut = Join-Path $Out 'packages'
 $PesterVersion = '5.7.1'
 
 function Invoke-Native {
@@ -74,8 +78,66 @@ function Invoke-Build {
     if ($stamped -eq $manifest -and $manifest -notmatch "'$([regex]::Escape($version))'") { throw 'Could not stamp ModuleVersion into Dypls.psd1' }
     Set-Content -Path (Join-Path $ModuleOut 'Dypls.psd1') -Value $stamped -Encoding utf8BOM
     if (Test-Path (Join-Path $ModuleOut 'System.Management.Automation.dll')) { throw 'System.Management.Automation.dll must never ship in the module' }
+    Invoke-HelpBuild
     Write-Host "Module: $ModuleOut"
     Write-Host "Emulator: $EmulatorOut"
+}
+
+function Invoke-PwshScript {
+    # A fresh pwsh, so loading the just-built Dypls.dll never pins it in this (build) process.
+    param([Parameter(Mandatory)][string] $Script)
+    $pwsh = Get-PwshCommand
+    $exe = $pwsh[0]; $rest = @($pwsh | Select-Object -Skip 1)
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))
+    & $exe @rest -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand $encoded | Out-Host
+    if ($LASTEXITCODE -ne 0) { throw "pwsh exited with $LASTEXITCODE" }
+}
+
+function Invoke-HelpBuild {
+    # Help sources: src/Dypls/help/*.md (see its README.md); syntax and parameter facts come from the built cmdlets.
+    $helpOut = Join-Path $ModuleOut 'en-US'
+    Invoke-PwshScript @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$(Join-Path $Root 'build/DyplsHelp.psm1')'
+Import-Module '$(Join-Path $ModuleOut 'Dypls.psd1')'
+ConvertTo-DyplsMaml -SourceDirectory '$(Join-Path $Root 'src/Dypls/help')' -Command (Get-Command -Module Dypls -CommandType Cmdlet) -OutFile '$(Join-Path $helpOut 'Dypls.dll-Help.xml')'
+ConvertTo-DyplsAboutText -Path '$(Join-Path $Root 'src/Dypls/help/about_Dypls.md')' -OutFile '$(Join-Path $helpOut 'about_Dypls.help.txt')'
+"@
+    Write-Host "Help: $helpOut"
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $version = Get-DyplsVersion
+    $null = New-Item -ItemType Directory -Force $PackagesOut
+    Remove-Item (Join-Path $PackagesOut 'Dypls.*.nupkg') -ErrorAction SilentlyContinue
+    Invoke-Native dotnet @('pack', (Join-Path $Root 'src/Dypls.Emulator/Dypls.Emulator.csproj'), '-c', $Configuration, '--no-build', '--nologo', '-v', 'quiet', '-o', $PackagesOut)
+
+    # PSResourceGet (in PowerShell 7.4+) makes the module package. The repository registration is throwaway:
+    # a fresh pwsh with HOME in a temp folder, so the user's own repository list is never touched.
+    $tempHome = Join-Path ([IO.Path]::GetTempPath()) ('dypls-publish-' + [guid]::NewGuid().ToString('N'))
+    $null = New-Item -ItemType Directory $tempHome
+    $savedHome = $env:HOME
+    try {
+        $env:HOME = $tempHome
+        Invoke-PwshScript @"
+`$ErrorActionPreference = 'Stop'
+# NuGet inside PSResourceGet writes a NuGet/NuGet.Config below the process's current directory: keep it in the temp folder.
+[Environment]::CurrentDirectory = '$tempHome'
+`$name = 'DyplsLocal'
+Register-PSResourceRepository -Name `$name -Uri '$PackagesOut' -Trusted
+try { Publish-PSResource -Path '$ModuleOut' -Repository `$name }
+finally { Unregister-PSResourceRepository -Name `$name }
+"@
+    }
+    finally {
+        $env:HOME = $savedHome
+        Remove-Item -Recurse -Force $tempHome -ErrorAction SilentlyContinue
+    }
+    foreach ($p in "Dypls.$version.nupkg", "Dypls.Emulator.$version.nupkg") {
+        if (-not (Test-Path (Join-Path $PackagesOut $p))) { throw "Packaging did not produce $p" }
+    }
+    Write-Host "Packages: $PackagesOut"
 }
 
 function Get-PesterModulePath {
@@ -125,7 +187,7 @@ function Invoke-PesterSuite {
 }
 
 function Invoke-Test {
-    Invoke-Build
+    Invoke-Package
     $x = Invoke-XunitSuite
     Write-Host "xunit: $($x.Passed) passed, $($x.Failed) failed"
     $p = Invoke-PesterSuite
@@ -148,6 +210,7 @@ switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
+    'Package' { Invoke-Package }
     'Bench' {
         Invoke-Build
         & (Join-Path $Root 'tests/bench/Invoke-Bench.ps1') -Rows $BenchRows

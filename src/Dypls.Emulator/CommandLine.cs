@@ -9,7 +9,8 @@ public static class CommandLine
         Dypls.Emulator - a local Dyplsapi (Phone Number Privacy) endpoint for QueryRecordFileDownloadUrl.
         Verifies RPC V1 signatures like Alibaba's gateway and serves expiring OSS-style recording URLs.
 
-        Usage: dotnet Dypls.Emulator.dll [options]
+        Usage: dypls-emulator [options]          (the .NET tool)
+               dotnet Dypls.Emulator.dll [options]
 
           --port N                     TCP port; 0 = any free port (default 0). The first stdout line
                                        is always "Listening on <base URL>".

@@ -29,6 +29,17 @@ namespace Dypls.Credentials
             return resolver.Resolve();
         }
 
+        /// <summary>
+        /// The profile names -ProfileName accepts: the CLI file's profiles, then the INI file's sections, without
+        /// duplicates. Only names: no profile is validated and no secret leaves the parsers. A missing or
+        /// malformed file contributes nothing, so tab completion never fails.
+        /// </summary>
+        public static IReadOnlyList<string> ListProfileNames(CredentialChainOptions options)
+        {
+            if (options is null) throw new ArgumentNullException(nameof(options));
+            return new Resolver(options).ProfileNames();
+        }
+
         // ECS providers by everything that shapes them. PowerShell resolves once per cmdlet call; sharing the
         // provider keeps its cached credential and token instead of asking the metadata service every time.
         private static readonly ConcurrentDictionary<string, EcsRamRoleCredentialProvider> SharedEcsProviders =
@@ -230,6 +241,23 @@ namespace Dypls.Credentials
 
             private static ICredentialProvider Static(AccessKeyCredential credential, string where) =>
                 new StaticCredentialProvider(credential, $"{where}, AccessKeyId {credential.MaskedAccessKeyId}{(credential.SecurityToken == null ? "" : ", with STS token")}");
+
+            public IReadOnlyList<string> ProfileNames()
+            {
+                var names = new List<string>();
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                try
+                {
+                    foreach (var n in LoadCli()?.ProfileNames ?? Array.Empty<string>()) if (seen.Add(n)) names.Add(n);
+                }
+                catch (CredentialException) { }
+                try
+                {
+                    foreach (var n in LoadIni()?.SectionNames ?? Array.Empty<string>()) if (seen.Add(n)) names.Add(n);
+                }
+                catch (CredentialException) { }
+                return names;
+            }
 
             private AliyunCliConfigFile? LoadCli()
             {

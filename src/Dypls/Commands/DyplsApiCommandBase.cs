@@ -15,6 +15,7 @@ namespace Dypls.Commands
         [Parameter]
         [Credential]
         [ValidateNotNull]
+        [Validation.ValidateAccessKeyCredential]
         public PSCredential? Credential { get; set; }
 
         [Parameter]
@@ -33,6 +34,7 @@ namespace Dypls.Commands
         /// <summary>A profile in ~/.aliyun/config.json or ~/.alibabacloud/credentials.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(Completion.ProfileNameCompleter))]
         public string? ProfileName { get; set; }
 
         /// <summary>Dyplsapi endpoint; https, or http on a loopback host (the emulator).</summary>
