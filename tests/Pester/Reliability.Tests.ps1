@@ -52,6 +52,9 @@ BeforeAll {
 }
 
 AfterAll {
+    # $PSDefaultParameterValues is global: leave nothing behind for the next test file.
+    $PSDefaultParameterValues.Remove('*-Dypls*:Endpoint')
+    $PSDefaultParameterValues.Remove('*-Dypls*:Credential')
     Stop-DyplsEmulator $script:Emu
     Remove-Item -Recurse -Force $script:Root -ErrorAction SilentlyContinue
 }

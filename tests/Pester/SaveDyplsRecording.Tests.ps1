@@ -31,6 +31,8 @@ BeforeAll {
 }
 
 AfterAll {
+    # $PSDefaultParameterValues is global: leave nothing behind for the next test file.
+    foreach ($k in 'Save-DyplsRecording:Endpoint', 'Save-DyplsRecording:Credential', 'Get-DyplsRecordUrl:Endpoint', 'Get-DyplsRecordUrl:Credential') { $PSDefaultParameterValues.Remove($k) }
     Stop-DyplsEmulator $script:Emu
     Remove-Item -Recurse -Force $script:Root -ErrorAction SilentlyContinue
 }

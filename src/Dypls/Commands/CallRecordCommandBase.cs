@@ -88,6 +88,33 @@ namespace Dypls.Commands
             Runner?.Dispose();
         }
 
+        /// <summary>
+        /// Wraps a row's work so that an authentication failure (which every row would hit alike) cancels
+        /// all other rows at once, from the worker, instead of when the pipeline thread gets to it: that
+        /// keeps a wrong secret down to the handful of requests already in flight.
+        /// </summary>
+        private protected Func<CancellationToken, Task<TResult>> FailFast(object row, Func<CancellationToken, Task<TResult>> work) => async token =>
+        {
+            try
+            {
+                return await work(token).ConfigureAwait(false);
+            }
+            catch (DyplsApiException ex) when (ex.IsAuthenticationFailure)
+            {
+                if (Interlocked.CompareExchange(ref _fatalFromWorker, new FatalFailure(ex, row), null) == null) Runner.Cancel();
+                throw;
+            }
+        };
+
+        private sealed class FatalFailure
+        {
+            public FatalFailure(DyplsApiException exception, object row) { Exception = exception; Row = row; }
+            public DyplsApiException Exception { get; }
+            public object Row { get; }
+        }
+
+        private FatalFailure? _fatalFromWorker;
+
         private protected void WriteResults(bool all)
         {
             foreach (var done in Runner.Drain(this, all, OnPipelineTick))
@@ -98,19 +125,18 @@ namespace Dypls.Commands
                     WriteObject(task.Result);
                     continue;
                 }
+                var first = Volatile.Read(ref _fatalFromWorker);
+                if (first != null)
+                {
+                    // Every row would fail the same way: raise the first such failure once, whichever row this is.
+                    _fatal ??= new ErrorRecord(first.Exception, first.Exception.ErrorId, CategoryFor(first.Exception), first.Row);
+                    continue;
+                }
                 if (task.IsCanceled)
                 {
-                    if (_fatal != null) continue; // cancelled because another row hit the fatal error
                     throw new PipelineStoppedException();
                 }
                 var ex = task.Exception!.GetBaseException();
-                if (ex is DyplsApiException api && api.IsAuthenticationFailure)
-                {
-                    // Every row would fail the same way: stop the others and raise it once.
-                    _fatal ??= new ErrorRecord(api, api.ErrorId, CategoryFor(api), done.Row);
-                    Runner.Cancel();
-                    continue;
-                }
                 if (ex is OperationCanceledException && _fatal != null) continue;
                 var errorId = ex is DyplsException d ? d.ErrorId : "UnexpectedError";
                 WriteError(new ErrorRecord(ex, errorId, CategoryFor(ex), done.Row));

@@ -26,7 +26,7 @@ namespace Dypls.Commands
             }
             var runner = Runner;
             var client = Client;
-            runner.Start(row, async token =>
+            runner.Start(row, FailFast(row, async token =>
             {
                 runner.Verbose($"CallId '{request.CallIdForDisplay}': querying the download URL.");
                 var answer = await client.QueryRecordFileDownloadUrlAsync(request.CallId, request.CallTime, request.PoolKey, token).ConfigureAwait(false);
@@ -41,7 +41,7 @@ namespace Dypls.Commands
                     RequestId = answer.RequestId,
                     Attempts = answer.Attempts,
                 };
-            });
+            }));
         }
     }
 }

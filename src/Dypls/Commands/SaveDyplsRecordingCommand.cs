@@ -182,7 +182,7 @@ namespace Dypls.Commands
                 Force = Force,
             };
             var downloader = _downloader;
-            _inFlight[finalBase] = runner.Start(row, async token =>
+            _inFlight[finalBase] = runner.Start(row, FailFast(row, async token =>
             {
                 runner.Verbose($"CallId '{request.CallIdForDisplay}': saving to '{finalBase}.*'.");
                 var r = await downloader.DownloadAsync(job, n => Interlocked.Add(ref _bytes, n), token).ConfigureAwait(false);
@@ -200,7 +200,7 @@ namespace Dypls.Commands
                     Url = r.Url?.DownloadUrl,
                     ExpiresAt = r.Url?.ExpiresAt,
                 };
-            });
+            }));
             if (Force) _handledWithForce.Add(finalBase);
             SweepInFlight();
         }
@@ -281,9 +281,14 @@ namespace Dypls.Commands
 
         private protected override void OnPipelineTick()
         {
-            var now = _clock.ElapsedMilliseconds;
             // A few updates a second at most: a chatty progress bar slows Windows PowerShell 5.1 badly.
-            if (now - _lastProgressMs < 250) return;
+            if (_clock.ElapsedMilliseconds - _lastProgressMs < 250) return;
+            WriteProgressNow();
+        }
+
+        private void WriteProgressNow()
+        {
+            var now = _clock.ElapsedMilliseconds;
             _lastProgressMs = now;
             var done = _seen - Runner.InFlight;
             var bytes = Interlocked.Read(ref _bytes);
@@ -299,6 +304,8 @@ namespace Dypls.Commands
         protected override void EndProcessing()
         {
             base.EndProcessing();
+            // The last word before the bar closes: everything is done.
+            WriteProgressNow();
             var record = new ProgressRecord(_progressId, "Saving recordings", "Done") { RecordType = ProgressRecordType.Completed };
             WriteProgress(record);
             WriteVerbose(string.Format(CultureInfo.InvariantCulture, "{0} rows, {1} transferred in {2:0.0} s.", _seen, Size(Interlocked.Read(ref _bytes)), _clock.Elapsed.TotalSeconds));
