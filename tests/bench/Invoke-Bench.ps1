@@ -11,6 +11,8 @@ param(
     [int] $RecordingSize = 65536,
     [int] $ThrottleLimit = 16,
     [int] $QpsLimit = 20,
+    # Runs per measurement for the parallel peers and Dypls; the median is reported (peer 1 runs once: it is slow and steady).
+    [int] $Repeat = 3,
     [string] $OutDir = (Join-Path (Split-Path (Split-Path $PSScriptRoot)) 'out/bench')
 )
 Set-StrictMode -Version Latest
@@ -32,6 +34,15 @@ function Invoke-InChild([string] $Script) {
     $m = [regex]::Match($out, 'BENCH:(\{.*\})')
     if (-not $m.Success) { throw "bench child failed: $out" }
     $m.Groups[1].Value | ConvertFrom-Json
+}
+
+# Median seconds of $Repeat runs of $Run (given the folder to write to, emptied before each run).
+function Measure-Median([string] $Dir, [scriptblock] $Run) {
+    $times = foreach ($i in 1..$Repeat) {
+        Remove-Item -Recurse -Force $Dir -ErrorAction SilentlyContinue
+        & $Run
+    }
+    @($times | Sort-Object)[[int][math]::Floor($Repeat / 2)]
 }
 
 function New-BenchCsv([string] $Path, [int] $Count, [string] $Prefix) {
@@ -56,7 +67,7 @@ Import-Module '$module'
 `$cred = [pscredential]::new('$($keys.AccessKeyId)', (ConvertTo-SecureString '$($keys.AccessKeySecret)' -AsPlainText -Force))
 "@
 
-Write-Host "Dypls bench: $Rows rows, API latency $ApiLatencyMs ms, download latency $DownloadLatencyMs ms, $($RecordingSize / 1KB) KB recordings, concurrency $ThrottleLimit"
+Write-Host "Dypls bench (median of $Repeat runs for the parallel peers and Dypls): $Rows rows, API latency $ApiLatencyMs ms, download latency $DownloadLatencyMs ms, $($RecordingSize / 1KB) KB recordings, concurrency $ThrottleLimit"
 $emu = Start-DyplsEmulator -ArgumentList '--api-latency-ms', $ApiLatencyMs, '--download-latency-ms', $DownloadLatencyMs, '--recording-size', $RecordingSize
 $results = [System.Collections.Generic.List[object]]::new()
 try {
@@ -96,12 +107,14 @@ try {
 
     # 2. The best an expert writes without Dypls.
     $d = Join-Path $OutDir 'peer2'
-    $r = Invoke-InChild @"
+    $seconds = Measure-Median $d {
+        (Invoke-InChild @"
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 & '$PSScriptRoot/Peer-Parallel.ps1' -Endpoint '$ep' -AccessKeyId '$($keys.AccessKeyId)' -AccessKeySecret '$($keys.AccessKeySecret)' -CsvPath '$csv' -Destination '$d' -ThrottleLimit $ThrottleLimit
 'BENCH:' + (@{ seconds = `$sw.Elapsed.TotalSeconds } | ConvertTo-Json -Compress)
-"@
-    Add-Result "Peer 2: ForEach-Object -Parallel" $r.seconds $ThrottleLimit $d
+"@).seconds
+    }
+    Add-Result "Peer 2: ForEach-Object -Parallel" $seconds $ThrottleLimit $d
 
     # 3. Alibaba's official SDK (Node.js @alicloud/pop-core) with a promise pool.
     $interop = Join-Path $root 'tests/interop'
@@ -109,21 +122,26 @@ try {
         Push-Location $interop; try { npm ci --no-audit --no-fund --silent | Out-Null } finally { Pop-Location }
     }
     $d = Join-Path $OutDir 'peer3'
-    $sw = [Diagnostics.Stopwatch]::StartNew()
-    node (Join-Path $interop 'popcore-bench-peer.js') $ep $keys.AccessKeyId $keys.AccessKeySecret $csv $d $ThrottleLimit
-    if ($LASTEXITCODE -ne 0) { throw 'pop-core peer failed' }
-    Add-Result "Peer 3: Alibaba pop-core (Node.js) pool" $sw.Elapsed.TotalSeconds $ThrottleLimit $d
+    $seconds = Measure-Median $d {
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        node (Join-Path $interop 'popcore-bench-peer.js') $ep $keys.AccessKeyId $keys.AccessKeySecret $csv $d $ThrottleLimit
+        if ($LASTEXITCODE -ne 0) { throw 'pop-core peer failed' }
+        $sw.Elapsed.TotalSeconds
+    }
+    Add-Result "Peer 3: Alibaba pop-core (Node.js) pool" $seconds $ThrottleLimit $d
 
     # 4. Dypls.
-    foreach ($tl in @($ThrottleLimit, 32)) {
+    foreach ($tl in @($ThrottleLimit, 8, 32) | Select-Object -Unique) {
         $d = Join-Path $OutDir "dypls-$tl"
-        $r = Invoke-InChild @"
+        $seconds = Measure-Median $d {
+            (Invoke-InChild @"
 $dyplsPrelude
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 Import-Csv '$csv' | Save-DyplsRecording -Destination '$d' -Endpoint '$ep' -Credential `$cred -ThrottleLimit $tl | Out-Null
 'BENCH:' + (@{ seconds = `$sw.Elapsed.TotalSeconds } | ConvertTo-Json -Compress)
-"@
-        Add-Result "Dypls: Save-DyplsRecording -ThrottleLimit $tl" $r.seconds $tl $d
+"@).seconds
+        }
+        Add-Result "Dypls: Save-DyplsRecording -ThrottleLimit $tl" $seconds $tl $d
     }
     $r = Invoke-InChild @"
 $dyplsPrelude
@@ -135,7 +153,7 @@ Import-Csv '$csv' | Get-DyplsRecordUrl -Endpoint '$ep' -Credential `$cred | Out-
 
     # Memory: peak working set of the pwsh process for N and 10 x N rows (same concurrency).
     $memory = [ordered]@{}
-    foreach ($count in @($Rows, $Rows * 10)) {
+    foreach ($count in @($Rows, ($Rows * 10))) {
         $mcsv = Join-Path $OutDir "mem-$count.csv"
         New-BenchCsv $mcsv $count "mem$count-"
         $d = Join-Path $OutDir "mem-$count"

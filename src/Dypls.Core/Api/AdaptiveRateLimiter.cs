@@ -9,8 +9,8 @@ namespace Dypls.Api
     /// Paces API calls once the service says "Throttling": retrying each throttled row on its own backoff
     /// leaves the quota idle half the time and lets rows run out of attempts. Instead every call waits for
     /// a shared slot. Unlimited until the first throttle; then the rate starts at what actually succeeded in
-    /// the last second (or half of what was sent, when nothing got through), drops by 10% on each further
-    /// burst of throttles and creeps up 5% per quiet quarter second, so it settles just under the account's
+    /// the last second (or half of what was sent, when nothing got through), drops by 5% on each further
+    /// burst of throttles and creeps up 2% per quiet quarter second, so it settles just under the account's
     /// quota and recovers within seconds when another job stops sharing it.
     /// </summary>
     public sealed class AdaptiveRateLimiter
@@ -59,7 +59,7 @@ namespace Dypls.Api
                 Trim(now);
                 if (_rate is double r && now - _lastChange >= TimeSpan.FromMilliseconds(250))
                 {
-                    _rate = r * 1.05;
+                    _rate = r * 1.02;
                     _lastChange = now;
                 }
             }
@@ -79,7 +79,7 @@ namespace Dypls.Api
                 else if (now - _lastChange >= TimeSpan.FromMilliseconds(250))
                 {
                     // Throttles arrive in bursts from requests already sent: one cut per burst.
-                    _rate = Math.Max(1, _rate.Value * 0.9);
+                    _rate = Math.Max(1, _rate.Value * 0.95);
                 }
                 _lastChange = now;
             }

@@ -111,7 +111,10 @@ namespace Dypls.Api
                     throw Exhausted(failure);
                 }
 
-                var delay = BackoffDelay(attempt, retryAfter);
+                // Once pacing is on, the shared slots space out throttled retries; a backoff on top would leave the quota idle.
+                var delay = failure.ErrorId == "Throttled" && _pacer.Rate != null
+                    ? retryAfter ?? TimeSpan.Zero
+                    : BackoffDelay(attempt, retryAfter);
                 Trace?.Invoke($"Attempt {attempt} of {maxAttempts} failed ({failure.Code ?? failure.ErrorId}); retrying in {delay.TotalMilliseconds:0} ms.");
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }

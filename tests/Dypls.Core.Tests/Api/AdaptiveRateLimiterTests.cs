@@ -23,13 +23,13 @@ public class AdaptiveRateLimiterTests
         Assert.Equal(20, l.Rate);
         _now = _now.AddMilliseconds(300);
         l.OnThrottled();
-        Assert.Equal(18, l.Rate!.Value, 3);
+        Assert.Equal(19, l.Rate!.Value, 3);
         _now = _now.AddMilliseconds(100);
         l.OnThrottled();                       // same burst: no second cut
-        Assert.Equal(18, l.Rate!.Value, 3);
+        Assert.Equal(19, l.Rate!.Value, 3);
         _now = _now.AddMilliseconds(300);
         l.OnSuccess();
-        Assert.Equal(18.9, l.Rate!.Value, 3);
+        Assert.Equal(19.38, l.Rate!.Value, 3);
     }
 
     [Fact]
