@@ -30,6 +30,7 @@ namespace Dypls.Downloads
         private readonly HttpClient _http;
         private readonly DownloadOptions _options;
         private readonly Random _jitter = new Random();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _createdFolders = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>();
 
         public RecordingDownloader(HttpClient http, DownloadOptions options)
         {
@@ -73,7 +74,13 @@ namespace Dypls.Downloads
             var refreshes = 0;
             var partial = PartialPathFor(job.FinalPathWithoutExtension);
             var meta = partial + MetaSuffix;
-            CreateDirectory(Path.GetDirectoryName(job.FinalPathWithoutExtension)!);
+            var folder = Path.GetDirectoryName(job.FinalPathWithoutExtension)!;
+            // Thousands of rows share a few folders: create each once per run, not once per row.
+            if (!_createdFolders.ContainsKey(folder))
+            {
+                CreateDirectory(folder);
+                _createdFolders.TryAdd(folder, 0);
+            }
 
             var attempt = 0;
             while (true)
@@ -185,13 +192,15 @@ namespace Dypls.Downloads
                 }
 
                 var etag = response.Headers.ETag?.Tag;
-                var stream = OpenPartial(partial, append);
+                // The MD5 is taken of the bytes as they arrive (after the saved prefix, when resuming): no second pass over the file.
+                using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
                 try
                 {
-                    if (!append) WriteMeta(meta, etag, total);
-                    using (stream)
+                    if (append) HashFile(partial, md5); // before the partial is opened for writing, which locks it
+                    else WriteMeta(meta, etag, total);
+                    using (var stream = OpenPartial(partial, append))
                     {
-                        await CopyWithIdleTimeoutAsync(response, stream, onBytes, cancellationToken).ConfigureAwait(false);
+                        await CopyWithIdleTimeoutAsync(response, stream, md5, onBytes, cancellationToken).ConfigureAwait(false);
                         stream.Flush(flushToDisk: true);
                     }
                 }
@@ -206,18 +215,18 @@ namespace Dypls.Downloads
                 {
                     throw new TransientDownloadException("DownloadIncomplete", $"the transfer ended at {length} of {total} bytes.");
                 }
-                return Finish(job, url, partial, meta, etag ?? validator, length, append, response);
+                return Finish(job, url, partial, meta, etag ?? validator, length, append, response, Hex(md5.GetHashAndReset()));
             }
         }
 
         /// <summary>Verifies the partial file and moves it to its final name.</summary>
-        private (string, long, bool, string?) Finish(DownloadJob job, RecordFileUrl url, string partial, string meta, string? etag, long length, bool resumed, HttpResponseMessage response)
+        private (string, long, bool, string?) Finish(DownloadJob job, RecordFileUrl url, string partial, string meta, string? etag, long length, bool resumed, HttpResponseMessage response, string? streamedMd5 = null)
         {
             string? md5 = null;
             var expected = etag?.Trim('"');
             if (expected != null && PlainMd5.IsMatch(expected))
             {
-                md5 = Md5Of(partial);
+                md5 = streamedMd5 ?? Md5Of(partial);
                 if (!string.Equals(md5, expected, StringComparison.OrdinalIgnoreCase))
                 {
                     DeletePartial(partial, meta);
@@ -247,7 +256,7 @@ namespace Dypls.Downloads
             return (final, length, resumed, md5);
         }
 
-        private async Task CopyWithIdleTimeoutAsync(HttpResponseMessage response, Stream destination, Action<long>? onBytes, CancellationToken cancellationToken)
+        private async Task CopyWithIdleTimeoutAsync(HttpResponseMessage response, Stream destination, IncrementalHash md5, Action<long>? onBytes, CancellationToken cancellationToken)
         {
             Stream source;
             try
@@ -287,6 +296,7 @@ namespace Dypls.Downloads
                 {
                     throw new DyplsException("DestinationNotWritable", $"could not write to '{(destination as FileStream)?.Name}': {ex.Message}", ex);
                 }
+                md5.AppendData(buffer, 0, read);
                 onBytes?.Invoke(read);
             }
         }
@@ -363,10 +373,20 @@ namespace Dypls.Downloads
 
         private static string Md5Of(string path)
         {
-            using var md5 = MD5.Create();
-            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            return BitConverter.ToString(md5.ComputeHash(fs)).Replace("-", "").ToLowerInvariant();
+            using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+            HashFile(path, md5);
+            return Hex(md5.GetHashAndReset());
         }
+
+        private static void HashFile(string path, IncrementalHash hash)
+        {
+            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+            var buffer = new byte[1 << 16];
+            int n;
+            while ((n = fs.Read(buffer, 0, buffer.Length)) > 0) hash.AppendData(buffer, 0, n);
+        }
+
+        private static string Hex(byte[] bytes) => BitConverter.ToString(bytes).Replace("-", "").ToLowerInvariant();
 
         /// <summary>
         /// OSS signs neither the scheme nor the port, so an http:// URL on an Alibaba Cloud host is fetched over
