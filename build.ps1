@@ -98,7 +98,7 @@ function Invoke-HelpBuild {
     $helpOut = Join-Path $ModuleOut 'en-US'
     Invoke-PwshScript @"
 `$ErrorActionPreference = 'Stop'
-Import-Module '$(Join-Path $Root 'build/DyplsHelp.psm1')'
+Import-Module '$(Join-Path $Root 'src/Dypls/help/DyplsHelp.psm1')'
 Import-Module '$(Join-Path $ModuleOut 'Dypls.psd1')'
 ConvertTo-DyplsMaml -SourceDirectory '$(Join-Path $Root 'src/Dypls/help')' -Command (Get-Command -Module Dypls -CommandType Cmdlet) -OutFile '$(Join-Path $helpOut 'Dypls.dll-Help.xml')'
 ConvertTo-DyplsAboutText -Path '$(Join-Path $Root 'src/Dypls/help/about_Dypls.md')' -OutFile '$(Join-Path $helpOut 'about_Dypls.help.txt')'

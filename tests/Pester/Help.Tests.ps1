@@ -2,7 +2,7 @@
 # the examples marked "runnable" in src/Dypls/help/*.md really run against the emulator.
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    Import-Module (Join-Path (Get-DyplsRepoRoot) 'build/DyplsHelp.psm1') -Force
+    Import-Module (Join-Path (Get-DyplsRepoRoot) 'src/Dypls/help/DyplsHelp.psm1') -Force
     Import-Module (Get-DyplsModulePath) -Force
     $script:Cmdlets = @(Get-Command -Module Dypls -CommandType Cmdlet | ForEach-Object {
             $cmd = $_
@@ -19,7 +19,7 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    Import-Module (Join-Path (Get-DyplsRepoRoot) 'build/DyplsHelp.psm1') -Force
+    Import-Module (Join-Path (Get-DyplsRepoRoot) 'src/Dypls/help/DyplsHelp.psm1') -Force
     Import-Module (Get-DyplsModulePath) -Force
 }
 
