@@ -89,7 +89,7 @@ namespace Dypls.Downloads
                 // A URL can expire while the row waits in the queue or between retries: refresh it first.
                 if (url is null || url.ExpiresAt - _options.UrlSafetyMargin <= _options.Clock())
                 {
-                    if (url != null) Trace?.Invoke($"CallId '{Display(job.CallId)}': the download URL expires at {url.ExpiresAt:u}; getting a fresh one.");
+                    if (url != null) Trace?.Invoke($"CallId '{MessageText.Shorten(job.CallId)}': the download URL expires at {url.ExpiresAt:u}; getting a fresh one.");
                     url = await job.FreshUrl(cancellationToken).ConfigureAwait(false);
                     apiCalls++;
                 }
@@ -104,17 +104,17 @@ namespace Dypls.Downloads
                 {
                     attempt--; // not the transfer's fault
                     if (++refreshes > _options.MaxUrlRefreshes)
-                        throw new DyplsException("DownloadUrlExpired", $"CallId '{Display(job.CallId)}': the download URL kept expiring ({refreshes} fresh URLs were tried). Check that the local clock is right.");
-                    Trace?.Invoke($"CallId '{Display(job.CallId)}': the download URL has expired; getting a fresh one.");
+                        throw new DyplsException("DownloadUrlExpired", $"CallId '{MessageText.Shorten(job.CallId)}': the download URL kept expiring ({refreshes} fresh URLs were tried). Check that the local clock is right.");
+                    Trace?.Invoke($"CallId '{MessageText.Shorten(job.CallId)}': the download URL has expired; getting a fresh one.");
                     url = await job.FreshUrl(cancellationToken).ConfigureAwait(false);
                     apiCalls++;
                 }
                 catch (TransientDownloadException ex) when (!cancellationToken.IsCancellationRequested)
                 {
                     if (attempt >= _options.MaxAttempts)
-                        throw new DyplsException(ex.ErrorId, $"CallId '{Display(job.CallId)}': {ex.Message} Gave up after {attempt} attempts; run the same command again to resume from what was saved.", ex.InnerException);
+                        throw new DyplsException(ex.ErrorId, $"CallId '{MessageText.Shorten(job.CallId)}': {ex.Message} Gave up after {attempt} attempts; run the same command again to resume from what was saved.", ex.InnerException);
                     var delay = Backoff(attempt);
-                    Trace?.Invoke($"CallId '{Display(job.CallId)}': attempt {attempt} failed ({ex.Message}); retrying in {delay.TotalMilliseconds:0} ms.");
+                    Trace?.Invoke($"CallId '{MessageText.Shorten(job.CallId)}': attempt {attempt} failed ({ex.Message}); retrying in {delay.TotalMilliseconds:0} ms.");
                     await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -182,13 +182,13 @@ namespace Dypls.Downloads
                         var body = await SafeBodyAsync(response).ConfigureAwait(false);
                         if (body.IndexOf("expired", StringComparison.OrdinalIgnoreCase) >= 0 || url.ExpiresAt <= _options.Clock())
                             throw new UrlExpiredException();
-                        throw new DyplsException("DownloadAccessDenied", $"CallId '{Display(job.CallId)}': the download server refused the URL {Redaction.RedactUrl(url.DownloadUrl)} (HTTP 403{OssCode(body)}).");
+                        throw new DyplsException("DownloadAccessDenied", $"CallId '{MessageText.Shorten(job.CallId)}': the download server refused the URL {Redaction.RedactUrl(url.DownloadUrl)} (HTTP 403{OssCode(body)}).");
                     case 404:
-                        throw new DyplsException("RecordingNotAvailable", $"CallId '{Display(job.CallId)}': the recording file is not on the download server (HTTP 404{OssCode(await SafeBodyAsync(response).ConfigureAwait(false))}). Recordings are kept only for the retention window (14 days on the product page, 30 days in current docs).");
+                        throw new DyplsException("RecordingNotAvailable", $"CallId '{MessageText.Shorten(job.CallId)}': the recording file is not on the download server (HTTP 404{OssCode(await SafeBodyAsync(response).ConfigureAwait(false))}). Recordings are kept only for the retention window (14 days on the product page, 30 days in current docs).");
                     default:
                         if (status >= 500 || status == 408 || status == 429)
                             throw new TransientDownloadException("DownloadServerError", $"the download server answered HTTP {status}.");
-                        throw new DyplsException("DownloadFailed", $"CallId '{Display(job.CallId)}': the download server answered HTTP {status}{OssCode(await SafeBodyAsync(response).ConfigureAwait(false))}.");
+                        throw new DyplsException("DownloadFailed", $"CallId '{MessageText.Shorten(job.CallId)}': the download server answered HTTP {status}{OssCode(await SafeBodyAsync(response).ConfigureAwait(false))}.");
                 }
 
                 var etag = response.Headers.ETag?.Tag;
@@ -207,7 +207,7 @@ namespace Dypls.Downloads
                 catch (IOException ex)
                 {
                     // Reading the body is handled inside the copy; what is left here is the disk.
-                    throw new DyplsException("DestinationNotWritable", $"CallId '{Display(job.CallId)}': could not write '{partial}': {ex.Message}", ex);
+                    throw new DyplsException("DestinationNotWritable", $"CallId '{MessageText.Shorten(job.CallId)}': could not write '{partial}': {ex.Message}", ex);
                 }
 
                 var length = new FileInfo(partial).Length;
@@ -250,9 +250,9 @@ namespace Dypls.Downloads
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                throw new DyplsException("DestinationNotWritable", $"CallId '{Display(job.CallId)}': could not move the finished download to '{final}': {ex.Message}", ex);
+                throw new DyplsException("DestinationNotWritable", $"CallId '{MessageText.Shorten(job.CallId)}': could not move the finished download to '{final}': {ex.Message}", ex);
             }
-            Trace?.Invoke($"CallId '{Display(job.CallId)}': saved {length} bytes to '{final}'{(md5 is null ? "" : " (MD5 checked)")}.");
+            Trace?.Invoke($"CallId '{MessageText.Shorten(job.CallId)}': saved {length} bytes to '{final}'{(md5 is null ? "" : " (MD5 checked)")}.");
             return (final, length, resumed, md5);
         }
 
@@ -446,11 +446,6 @@ namespace Dypls.Downloads
             return TimeSpan.FromMilliseconds(ceiling * (0.5 + r / 2));
         }
 
-        internal static string Display(string s)
-        {
-            var clean = s.Replace("\r", "\\r").Replace("\n", "\\n").Replace("\0", "\\0");
-            return clean.Length > 64 ? clean.Substring(0, 61) + "..." : clean;
-        }
 
         private sealed class UrlExpiredException : Exception { }
 

@@ -146,14 +146,9 @@ namespace Dypls.Time
 
         private static DyplsException Invalid(object? value, string why)
         {
-            var shown = value is null ? "(null)" : Shorten(System.Convert.ToString(value, CultureInfo.InvariantCulture) ?? "");
+            var shown = value is null ? "(null)" : MessageText.Shorten(System.Convert.ToString(value, CultureInfo.InvariantCulture) ?? "");
             return new DyplsException("InvalidCallTime", $"CallTime '{shown}' cannot be used: {why}.");
         }
 
-        internal static string Shorten(string s)
-        {
-            var clean = s.Replace("\r", "\\r").Replace("\n", "\\n").Replace("\0", "\\0");
-            return clean.Length > 64 ? clean.Substring(0, 61) + "..." : clean;
-        }
     }
 }

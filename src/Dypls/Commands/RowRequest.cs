@@ -18,7 +18,7 @@ namespace Dypls.Commands
         public string PoolKey { get; }
 
         /// <summary>CallId made safe for a message: control characters shown escaped, long values shortened.</summary>
-        public string CallIdForDisplay => Display(CallId);
+        public string CallIdForDisplay => MessageText.Shorten(CallId);
 
         public const int MaxCallIdLength = 100;
 
@@ -31,22 +31,22 @@ namespace Dypls.Commands
             if (id.Length == 0)
                 throw new DyplsException("MissingCallId", "CallId is empty. Every row needs the call record ID (呼叫记录ID) from the console or the call receipt's call_id.");
             if (id.Length > MaxCallIdLength)
-                throw new DyplsException("InvalidCallId", $"CallId '{Display(id)}' is {id.Length} characters long; Dyplsapi accepts at most {MaxCallIdLength}.");
+                throw new DyplsException("InvalidCallId", $"CallId '{MessageText.Shorten(id)}' is {id.Length} characters long; Dyplsapi accepts at most {MaxCallIdLength}.");
             foreach (var c in id)
             {
                 if (char.IsControl(c))
-                    throw new DyplsException("InvalidCallId", $"CallId '{Display(id)}' contains a control character (such as a line break or NUL); check the CSV's quoting.");
+                    throw new DyplsException("InvalidCallId", $"CallId '{MessageText.Shorten(id)}' contains a control character (such as a line break or NUL); check the CSV's quoting.");
             }
 
             var key = (poolKey ?? string.Empty).Trim();
             if (key.Length == 0)
-                throw new DyplsException("MissingPoolKey", $"CallId '{Display(id)}' has no PoolKey. Add a PoolKey column, or give -PoolKey (or $PSDefaultParameterValues['*-Dypls*:PoolKey']).");
+                throw new DyplsException("MissingPoolKey", $"CallId '{MessageText.Shorten(id)}' has no PoolKey. Add a PoolKey column, or give -PoolKey (or $PSDefaultParameterValues['*-Dypls*:PoolKey']).");
             if (key.Length > MaxPoolKeyLength)
-                throw new DyplsException("InvalidPoolKey", $"CallId '{Display(id)}': PoolKey '{Display(key)}' is {key.Length} characters long; pool keys are short codes such as FC100000012345.");
+                throw new DyplsException("InvalidPoolKey", $"CallId '{MessageText.Shorten(id)}': PoolKey '{MessageText.Shorten(key)}' is {key.Length} characters long; pool keys are short codes such as FC100000012345.");
             foreach (var c in key)
             {
                 if (char.IsControl(c))
-                    throw new DyplsException("InvalidPoolKey", $"CallId '{Display(id)}': PoolKey '{Display(key)}' contains a control character (such as a line break or NUL); check the CSV's quoting.");
+                    throw new DyplsException("InvalidPoolKey", $"CallId '{MessageText.Shorten(id)}': PoolKey '{MessageText.Shorten(key)}' contains a control character (such as a line break or NUL); check the CSV's quoting.");
             }
 
             var time = Time.CallTime.ToServiceString(Unwrap(callTime));
@@ -55,10 +55,5 @@ namespace Dypls.Commands
 
         private static object? Unwrap(object? value) => value is System.Management.Automation.PSObject pso ? pso.BaseObject : value;
 
-        private static string Display(string s)
-        {
-            var clean = s.Replace("\r", "\\r").Replace("\n", "\\n").Replace("\0", "\\0").Replace("\t", "\\t");
-            return clean.Length > 64 ? clean.Substring(0, 61) + "..." : clean;
-        }
     }
 }
