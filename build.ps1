@@ -181,7 +181,11 @@ function Invoke-PesterSuite {
         "& { $script } -PesterModule '$pester' -Paths @($(($paths | ForEach-Object { "'$_'" }) -join ',')) -SummaryPath '$summary'"))
     $exe = $pwsh[0]; $rest = @($pwsh | Select-Object -Skip 1)
     & $exe @rest -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand $encoded | Out-Host
-    if (-not (Test-Path $summary)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
+    if (-not (Test-Path $summary)) {
+        # The Pester process died before it could count: say so, with its exit code, rather than a bare failure.
+        Write-Host "The Pester process exited with code $LASTEXITCODE before writing its summary."
+        return [pscustomobject]@{ Passed = 0; Failed = 1 }
+    }
     $s = Get-Content -Raw $summary | ConvertFrom-Json
     [pscustomobject]@{ Passed = [int]$s.Passed; Failed = [int]$s.Failed }
 }
