@@ -201,6 +201,26 @@ Import-Csv '$csv' | Save-DyplsRecording -Destination '$dest' -Endpoint $($script
     }
 }
 
+Describe 'Stopping the other rows after an authentication failure' {
+    It 'raises a catchable error every time and never silently stops the calling script' {
+        # Regression: cancelling the other rows once looked like Ctrl+C to the pipeline, which ended the whole script without a word.
+        $script = @"
+Import-Module `$env:DYPLS_TEST_MODULE
+`$bad = [pscredential]::new('$($script:Keys.AccessKeyId)', (ConvertTo-SecureString 'not-the-secret' -AsPlainText -Force))
+`$rows = 1..1000 | ForEach-Object { [pscustomobject]@{ CallId = "stop-`$_"; CallTime = '$($script:Now)'; PoolKey = 'FC1' } }
+foreach (`$i in 1..15) {
+    try { `$rows | Save-DyplsRecording -Destination (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid())) -Endpoint '$($script:Endpoint)' -Credential `$bad -ErrorVariable errs } catch { 'caught ' + `$_.FullyQualifiedErrorId }
+    try { `$rows | Get-DyplsRecordUrl -Endpoint '$($script:Endpoint)' -Credential `$bad } catch { 'caught ' + `$_.FullyQualifiedErrorId }
+}
+'script went on to the end'
+"@
+        $r = Invoke-ChildPwsh -Script $script
+        $r.ExitCode | Should -Be 0
+        $r.StdOut | Should -Match 'script went on to the end'
+        ([regex]::Matches($r.StdOut, 'caught AuthenticationFailed')).Count | Should -Be 30
+    }
+}
+
 Describe 'Secret hygiene' {
     It 'never shows the secret, the STS token or a URL signature in the transcript, $Error or any stream' {
         $transcript = Join-Path $script:Root 'transcript.txt'

@@ -77,7 +77,8 @@ namespace Dypls.Pipeline
                     FlushLog(cmdlet);
                     tick?.Invoke();
                     if (!mustWait) break;
-                    if (_cts.IsCancellationRequested) throw new PipelineStoppedException();
+                    // No early exit on cancellation: cancelled rows finish within moments, and the caller must see
+                    // them to tell a user's Ctrl+C from a failure that stopped the other rows (which it reports).
                     // Wake often enough to write workers' log lines while waiting.
                     Task.WaitAny(new Task[] { head.Task }, 100);
                 }
