@@ -28,16 +28,8 @@ namespace Dypls.Credentials
         /// <summary>Null when the file does not exist.</summary>
         public static AlibabaCloudIniFile? Load(string path)
         {
-            if (!File.Exists(path)) return null;
-            string text;
-            try
-            {
-                text = File.ReadAllText(path);
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-            {
-                throw new CredentialException(CredentialErrorIds.InvalidCredentialFile, $"The Alibaba Cloud credentials file {path} could not be read: {ex.GetType().Name}.");
-            }
+            var text = CredentialFileText.ReadOrNull(path, "Alibaba Cloud credentials file");
+            if (text is null) return null;
 
             var names = new List<string>();
             var sections = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);

@@ -35,16 +35,8 @@ namespace Dypls.Credentials
         /// <summary>Null when the file does not exist.</summary>
         public static AliyunCliConfigFile? Load(string path)
         {
-            if (!File.Exists(path)) return null;
-            string text;
-            try
-            {
-                text = File.ReadAllText(path);
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-            {
-                throw new CredentialException(CredentialErrorIds.InvalidCredentialFile, $"The Alibaba Cloud CLI profile file {path} could not be read: {ex.GetType().Name}.");
-            }
+            var text = CredentialFileText.ReadOrNull(path, "Alibaba Cloud CLI profile file");
+            if (text is null) return null;
 
             try
             {
