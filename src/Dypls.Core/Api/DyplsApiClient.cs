@@ -24,7 +24,7 @@ namespace Dypls.Api
         private readonly DyplsClientOptions _options;
         private readonly HttpClient _http;
         private readonly Uri _endpoint;
-        private readonly Random _jitter = new Random();
+        private readonly RetryBackoff _backoff;
         private readonly AdaptiveRateLimiter _pacer;
 
         public DyplsApiClient(ICredentialProvider credentials, DyplsClientOptions options, HttpClient? http = null)
@@ -34,6 +34,7 @@ namespace Dypls.Api
             _endpoint = EndpointPolicy.Validate(options.Endpoint);
             _http = http ?? Http.SharedHttpClient.Get(options.ConnectTimeout);
             _pacer = new AdaptiveRateLimiter(options.Clock);
+            _backoff = new RetryBackoff(options.BaseRetryDelay, options.MaxRetryDelay, jitterFloor: 0);
         }
 
         /// <summary>Requests per second the client paces itself to after throttling; null while unlimited.</summary>
@@ -123,11 +124,7 @@ namespace Dypls.Api
         /// <summary>Full jitter: uniform in [0, min(max, base * 2^(attempt-1))]; a server's x-acs-retry-after is a floor.</summary>
         internal TimeSpan BackoffDelay(int attempt, TimeSpan? retryAfter)
         {
-            var ceiling = Math.Min(_options.MaxRetryDelay.TotalMilliseconds,
-                _options.BaseRetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 20)));
-            double sample;
-            lock (_jitter) sample = _jitter.NextDouble();
-            var ms = ceiling * sample;
+            var ms = _backoff.Delay(attempt).TotalMilliseconds;
             if (retryAfter is TimeSpan ra) ms = Math.Max(ms, Math.Min(ra.TotalMilliseconds, _options.MaxRetryDelay.TotalMilliseconds * 6));
             return TimeSpan.FromMilliseconds(ms);
         }

@@ -29,13 +29,15 @@ namespace Dypls.Downloads
 
         private readonly HttpClient _http;
         private readonly DownloadOptions _options;
-        private readonly Random _jitter = new Random();
+        private readonly RetryBackoff _backoff;
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _createdFolders = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>();
 
         public RecordingDownloader(HttpClient http, DownloadOptions options)
         {
             _http = http;
             _options = options;
+            // At least half of each step: a cut transfer usually comes back soon, but not all at once.
+            _backoff = new RetryBackoff(options.BaseRetryDelay, options.MaxRetryDelay, jitterFloor: 0.5);
         }
 
         /// <summary>Safe, redacted lines for -Verbose; called from worker threads.</summary>
@@ -113,7 +115,7 @@ namespace Dypls.Downloads
                 {
                     if (attempt >= _options.MaxAttempts)
                         throw new DyplsException(ex.ErrorId, $"CallId '{MessageText.Shorten(job.CallId)}': {ex.Message} Gave up after {attempt} attempts; run the same command again to resume from what was saved.", ex.InnerException);
-                    var delay = Backoff(attempt);
+                    var delay = _backoff.Delay(attempt);
                     Trace?.Invoke($"CallId '{MessageText.Shorten(job.CallId)}': attempt {attempt} failed ({ex.Message}); retrying in {delay.TotalMilliseconds:0} ms.");
                     await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
                 }
@@ -436,14 +438,6 @@ namespace Dypls.Downloads
         {
             var m = Regex.Match(body, "<Code>([A-Za-z0-9.]{1,64})</Code>");
             return m.Success ? ", " + m.Groups[1].Value : string.Empty;
-        }
-
-        private TimeSpan Backoff(int attempt)
-        {
-            var ceiling = Math.Min(_options.MaxRetryDelay.TotalMilliseconds, _options.BaseRetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 20)));
-            double r;
-            lock (_jitter) r = _jitter.NextDouble();
-            return TimeSpan.FromMilliseconds(ceiling * (0.5 + r / 2));
         }
 
 
