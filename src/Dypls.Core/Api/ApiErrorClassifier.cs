@@ -24,6 +24,11 @@ namespace Dypls.Api
                     case "SignatureNonceUsed":
                     case "InvalidTimeStamp.Expired":
                         return ApiErrorKind.Resign;
+                    case "Forbidden.RAM":
+                    case "isp.RAM_PERMISSION_DENY":
+                    case "Forbidden.AccessDenied":
+                    case "NoPermission":
+                        return ApiErrorKind.ActionDenied;
                     case "SignatureDoesNotMatch":
                     case "IncompleteSignature":
                         return ApiErrorKind.Authentication;

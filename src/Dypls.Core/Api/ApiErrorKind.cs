@@ -14,5 +14,8 @@ namespace Dypls.Api
 
         /// <summary>Credential or signature failure: every row would fail the same way.</summary>
         Authentication,
+
+        /// <summary>The identity may not call the action (RAM policy): every row would fail the same way.</summary>
+        ActionDenied,
     }
 }

@@ -261,6 +261,7 @@ namespace Dypls.Api
         internal static string ErrorIdFor(string code, string? message, ApiErrorKind kind)
         {
             if (kind == ApiErrorKind.Authentication) return "AuthenticationFailed";
+            if (kind == ApiErrorKind.ActionDenied) return "ActionDenied";
             if (code.StartsWith("Throttling", StringComparison.OrdinalIgnoreCase) || code == "isv.FLOW_LIMIT") return "Throttled";
             if (IsRecordingNotAvailable(code, message)) return "RecordingNotAvailable";
             return "ApiError." + code;

@@ -35,5 +35,7 @@ namespace Dypls.Api
         public TimeSpan? ClockOffset { get; internal set; }
 
         public bool IsAuthenticationFailure => Kind == ApiErrorKind.Authentication;
+
+        public override bool StopsRun => Kind == ApiErrorKind.Authentication || Kind == ApiErrorKind.ActionDenied;
     }
 }

@@ -21,6 +21,11 @@ namespace Dypls.Credentials
         public const string EcsMetadataUnavailable = "EcsMetadataUnavailable";
         /// <summary>The metadata service answered but gave no usable credential (role not attached, bad JSON, Code not Success).</summary>
         public const string EcsRoleCredentialFailed = "EcsRoleCredentialFailed";
+        /// <summary>
+        /// A source that hands out temporary credentials failed while the run was going (metadata service unreachable,
+        /// STS refused or unreachable, credentials URI or external process failed): every row would fail alike.
+        /// </summary>
+        public const string CredentialSourceFailed = "CredentialSourceFailed";
         /// <summary>No source had a credential (CredentialNotFoundException).</summary>
         public const string CredentialNotFound = "CredentialNotFound";
     }

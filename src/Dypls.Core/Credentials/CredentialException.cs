@@ -4,5 +4,8 @@ namespace Dypls.Credentials
     public sealed class CredentialException : DyplsException
     {
         public CredentialException(string errorId, string message, System.Exception? inner = null) : base(errorId, message, inner) { }
+
+        /// <summary>Every credential failure hits every row alike: the chain resolves once per run.</summary>
+        public override bool StopsRun => true;
     }
 }

@@ -16,5 +16,7 @@ namespace Dypls.Credentials
         }
 
         public IReadOnlyList<string> PlacesLookedAt { get; }
+
+        public override bool StopsRun => true;
     }
 }

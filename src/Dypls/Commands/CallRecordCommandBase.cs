@@ -99,7 +99,7 @@ namespace Dypls.Commands
             {
                 return await work(token).ConfigureAwait(false);
             }
-            catch (DyplsApiException ex) when (ex.IsAuthenticationFailure)
+            catch (DyplsException ex) when (ex.StopsRun)
             {
                 if (Interlocked.CompareExchange(ref _fatalFromWorker, new FatalFailure(ex, row), null) == null) Runner.Cancel();
                 throw;
@@ -108,8 +108,8 @@ namespace Dypls.Commands
 
         private sealed class FatalFailure
         {
-            public FatalFailure(DyplsApiException exception, object row) { Exception = exception; Row = row; }
-            public DyplsApiException Exception { get; }
+            public FatalFailure(DyplsException exception, object row) { Exception = exception; Row = row; }
+            public DyplsException Exception { get; }
             public object Row { get; }
         }
 

@@ -125,6 +125,7 @@ namespace Dypls.Commands
                     switch (api.ErrorId)
                     {
                         case "AuthenticationFailed": return ErrorCategory.AuthenticationError;
+                        case "ActionDenied": return ErrorCategory.PermissionDenied;
                         case "ClockSkew": return ErrorCategory.InvalidOperation;
                         case "Throttled": return ErrorCategory.LimitsExceeded;
                         case "RequestTimeout": return ErrorCategory.OperationTimeout;
