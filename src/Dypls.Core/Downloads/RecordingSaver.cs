@@ -55,10 +55,8 @@ namespace Dypls.Downloads
             var givenOnInput = url != null;
             var apiCalls = 0;
             var refreshes = 0;
-            var attempt = 0;
-            while (true)
+            return await RetryLoop.RunAsync(async attempt =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 // A URL can expire while the row waits in the queue or between retries: refresh it first.
                 if (url is null || DownloadUrlPolicy.NeedsRefresh(url, _options.Clock(), _options.UrlSafetyMargin))
                 {
@@ -76,37 +74,33 @@ namespace Dypls.Downloads
                 {
                     throw new DyplsException(ex.ErrorId, $"{who}: {ex.Message}");
                 }
-
-                attempt++;
-                try
+                var (path, length, resumed, md5) = await FetchOnceAsync(lease, url, target, onBytes, cancellationToken).ConfigureAwait(false);
+                Trace?.Invoke($"{who}: saved {length} bytes to '{path}'{(md5 is null ? "" : " (MD5 checked)")}.");
+                return new SaveResult(path, length, resumed ? DownloadStatus.Resumed : DownloadStatus.Downloaded, attempt, apiCalls, url, md5);
+            }, (failure, attempt) =>
+            {
+                if (!(failure is TransferFailure f)) return RetryStep.Stop();
+                if (f.AccessDenied && (f.Expired || url!.ExpiresAt <= _options.Clock()))
                 {
-                    var (path, length, resumed, md5) = await FetchOnceAsync(lease, url, target, onBytes, cancellationToken).ConfigureAwait(false);
-                    Trace?.Invoke($"{who}: saved {length} bytes to '{path}'{(md5 is null ? "" : " (MD5 checked)")}.");
-                    return new SaveResult(path, length, resumed ? DownloadStatus.Resumed : DownloadStatus.Downloaded, attempt, apiCalls, url, md5);
-                }
-                catch (TransferFailure f) when (f.AccessDenied && (f.Expired || url.ExpiresAt <= _options.Clock()))
-                {
-                    attempt--; // not the transfer's fault
+                    // Not the transfer's fault: a fresh URL, without using up an attempt.
                     if (++refreshes > _options.MaxUrlRefreshes)
-                        throw new DyplsException("DownloadUrlExpired", $"{who}: the download URL kept expiring ({refreshes} fresh URLs were tried). Check that the local clock is right.");
+                        return RetryStep.Stop(new DyplsException("DownloadUrlExpired", $"{who}: the download URL kept expiring ({refreshes} fresh URLs were tried). Check that the local clock is right."));
                     Trace?.Invoke($"{who}: the download URL has expired; getting a fresh one.");
                     url = null;
+                    return RetryStep.Uncounted(TimeSpan.Zero);
                 }
-                catch (TransferFailure f) when (f.Transient && !cancellationToken.IsCancellationRequested)
+                if (!f.Transient)
                 {
-                    if (f.Restart) lease.Abandon();
-                    if (attempt >= _options.MaxAttempts)
-                        throw new DyplsException(f.ErrorId, $"{who}: {f.Message} Gave up after {attempt} attempts; run the same command again to resume from what was saved.", f.InnerException);
-                    var delay = _backoff.Delay(attempt);
-                    Trace?.Invoke($"{who}: attempt {attempt} failed ({f.Message}); retrying in {delay.TotalMilliseconds:0} ms.");
-                    await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                    var where = f.AccessDenied ? $" URL {Redaction.RedactUrl(url!.DownloadUrl)}:" : string.Empty;
+                    return RetryStep.Stop(new DyplsException(f.ErrorId, $"{who}:{where} {f.Message}", f.InnerException));
                 }
-                catch (TransferFailure f)
-                {
-                    var where = f.AccessDenied ? $" URL {Redaction.RedactUrl(url.DownloadUrl)}:" : string.Empty;
-                    throw new DyplsException(f.ErrorId, $"{who}:{where} {f.Message}", f.InnerException);
-                }
-            }
+                if (f.Restart) lease.Abandon();
+                if (attempt >= _options.MaxAttempts)
+                    return RetryStep.Stop(new DyplsException(f.ErrorId, $"{who}: {f.Message} Gave up after {attempt} attempts; run the same command again to resume from what was saved.", f.InnerException));
+                var delay = _backoff.Delay(attempt);
+                Trace?.Invoke($"{who}: attempt {attempt} failed ({f.Message}); retrying in {delay.TotalMilliseconds:0} ms.");
+                return RetryStep.After(delay);
+            }, cancellationToken).ConfigureAwait(false);
         }
 
         private async Task<RecordingLease> AcquireAsync(SaveJob job, string who, CancellationToken cancellationToken)
