@@ -42,6 +42,7 @@ public static class CommandLine
           --fault-api-stall R          Share of API calls never answered (until the client gives up; cap 5 min).
           --fault-api-endless-error R  Share of API calls answered 400 whose body starts and never ends.
           --fault-ram-deny-all         Every key's RAM policy denies the action: 403 Forbidden.RAM.
+          --fault-metadata-unreachable Drop every ECS metadata connection without an answer.
           --fault-clock-skew-seconds N Run the Timestamp-window clock (and the Date header) N seconds off;
                                        may be negative (default 0).
           --fault-download-5xx R       Share of downloads answered 500 InternalError / 503 ServiceUnavailable.
@@ -163,6 +164,7 @@ public static class CommandLine
                     case "--fault-api-stall": options.Faults.ApiStallRate = Rate(name, Value()); break;
                     case "--fault-api-endless-error": options.Faults.ApiEndlessErrorRate = Rate(name, Value()); break;
                     case "--fault-ram-deny-all": options.Faults.RamDenyAll = true; break;
+                    case "--fault-metadata-unreachable": options.Faults.MetadataUnreachable = true; break;
                     case "--fault-download-endless-403": options.Faults.DownloadEndless403Rate = Rate(name, Value()); break;
                     case "--fault-download-header-stall": options.Faults.DownloadHeaderStallRate = Rate(name, Value()); break;
                     case "--fault-download-corrupt": options.Faults.DownloadCorruptRate = Rate(name, Value()); break;

@@ -190,6 +190,9 @@ internal sealed class ControlEndpoints
             case "corruptNextDownloads" when v.TryGetInt32(out var i) && i >= 0:
                 _options.Faults.CorruptNextDownloads = i;
                 return true;
+            case "metadataUnreachable" when v.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                _options.Faults.MetadataUnreachable = v.GetBoolean();
+                return true;
             case "ramDenyAll" when v.ValueKind is JsonValueKind.True or JsonValueKind.False:
                 _options.Faults.RamDenyAll = v.GetBoolean();
                 return true;
@@ -269,6 +272,7 @@ internal sealed class ControlEndpoints
         ["downloadCorruptRate"] = _options.Faults.DownloadCorruptRate,
         ["corruptNextDownloads"] = _options.Faults.CorruptNextDownloads,
         ["ramDenyAll"] = _options.Faults.RamDenyAll,
+        ["metadataUnreachable"] = _options.Faults.MetadataUnreachable,
         ["recordingVersion"] = _options.RecordingVersion,
         ["recordingVersions"] = new SortedDictionary<string, int>(_options.RecordingVersions, StringComparer.Ordinal),
     };

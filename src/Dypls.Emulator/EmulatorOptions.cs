@@ -104,6 +104,9 @@ public sealed class EmulatorFaults
     /// <summary>Takes one from the <see cref="CorruptNextDownloads"/> budget; true when this body must be corrupted.</summary>
     public bool TakeCorrupt() => TakeOne(ref _corruptNextDownloads);
 
+    /// <summary>When set, every ECS metadata request's connection is dropped without an answer (still counted in metadataRequests).</summary>
+    public bool MetadataUnreachable { get; set; }
+
     /// <summary>When set, every key's RAM policy denies the action: authenticated calls answer 403 Forbidden.RAM.</summary>
     public bool RamDenyAll { get; set; }
 

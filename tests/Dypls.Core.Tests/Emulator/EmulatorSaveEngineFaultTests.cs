@@ -166,6 +166,23 @@ public class EmulatorSaveEngineFaultTests
         Assert.Equal("Forbidden.RAM", r["Code"]);
     }
 
+    [Fact]
+    public async Task Metadata_unreachable_drops_every_metadata_connection_and_counts_it()
+    {
+        await using var host = await StartAsync(o => o.EcsRole = "DyplsRole");
+        using (var ok = await host.Http.GetAsync("/latest/meta-data/ram/security-credentials/"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+        await host.PatchSettingsAsync("{\"metadataUnreachable\":true}");
+        await Assert.ThrowsAsync<HttpRequestException>(() => host.Http.GetAsync("/latest/meta-data/ram/security-credentials/"));
+        using var put = new HttpRequestMessage(HttpMethod.Put, "/latest/api/token");
+        put.Headers.Add("X-aliyun-ecs-metadata-token-ttl-seconds", "60");
+        await Assert.ThrowsAsync<HttpRequestException>(() => host.Http.SendAsync(put));
+        Assert.Equal(3, Stat(await host.StatsAsync(), "metadataRequests"));
+        Assert.True(CommandLine.Parse(new[] { "--fault-metadata-unreachable" }, out _, out _)!.Faults.MetadataUnreachable);
+    }
+
     // --- 4. RPC: an error body that never ends --------------------------------------------------------------------
 
     [Fact]
