@@ -82,6 +82,14 @@ public sealed class EmulatorServer : IAsyncDisposable
             stats.RequestStarted();
             try
             {
+                if (HttpMethods.IsConnect(context.Request.Method))
+                {
+                    // A client that uses this emulator as its proxy asks for a tunnel only for https: count it and refuse,
+                    // so a test can tell which scheme a client really used for a foreign host.
+                    stats.ProxyConnect(context.Request.Host.Value ?? string.Empty);
+                    context.Response.StatusCode = 403;
+                    return;
+                }
                 await next(context);
             }
             finally

@@ -9,6 +9,8 @@ public sealed class EmulatorStats
     private long _downloadRequests, _rangeRequests, _downloadBytes, _expiredDownloads;
     private long _currentRequests, _maxConcurrentRequests, _metadataRequests, _cutDownloads;
     private long _faultsInjected, _ramDenied, _ifRangeIgnored, _objectHookRequests, _unroutedRequests;
+    private long _interruptedDownloadBytes, _proxyConnectRequests;
+    private string? _lastProxyConnectTarget;
     private readonly long[] _faults = new long[Enum.GetValues<FaultKind>().Length];
 
     public long ApiRequests => Interlocked.Read(ref _apiRequests);
@@ -41,6 +43,20 @@ public sealed class EmulatorStats
     /// <summary>Requests no endpoint handles (404), such as a request meant for another host sent through this emulator as a proxy.</summary>
     public long UnroutedRequests => Interlocked.Read(ref _unroutedRequests);
 
+    /// <summary>Body bytes of download answers cut off on purpose (cutDownloads, truncation, stalled bodies); also in <see cref="DownloadBytes"/>.
+    /// A client that restarted every cut download from byte 0 would fetch these bytes again.</summary>
+    public long InterruptedDownloadBytes => Interlocked.Read(ref _interruptedDownloadBytes);
+    /// <summary>CONNECT requests: a client given this emulator as its proxy asked for a tunnel (refused with 403), i.e. it wanted HTTPS.</summary>
+    public long ProxyConnectRequests => Interlocked.Read(ref _proxyConnectRequests);
+    /// <summary>The host:port of the last CONNECT request, or null.</summary>
+    public string? LastProxyConnectTarget => Volatile.Read(ref _lastProxyConnectTarget);
+
+    internal void AddInterruptedDownloadBytes(long n) => Interlocked.Add(ref _interruptedDownloadBytes, n);
+    internal void ProxyConnect(string target)
+    {
+        Volatile.Write(ref _lastProxyConnectTarget, target);
+        Interlocked.Increment(ref _proxyConnectRequests);
+    }
     internal void RamDeny() => Interlocked.Increment(ref _ramDenied);
     internal void IfRangeMismatch() => Interlocked.Increment(ref _ifRangeIgnored);
     internal void ObjectHookRequest() => Interlocked.Increment(ref _objectHookRequests);
@@ -104,6 +120,9 @@ public sealed class EmulatorStats
         Interlocked.Exchange(ref _ifRangeIgnored, 0);
         Interlocked.Exchange(ref _objectHookRequests, 0);
         Interlocked.Exchange(ref _unroutedRequests, 0);
+        Interlocked.Exchange(ref _interruptedDownloadBytes, 0);
+        Interlocked.Exchange(ref _proxyConnectRequests, 0);
+        Volatile.Write(ref _lastProxyConnectTarget, null);
         for (var i = 0; i < _faults.Length; i++)
         {
             Interlocked.Exchange(ref _faults[i], 0);
@@ -115,7 +134,8 @@ public sealed class EmulatorStats
         FaultsInjected, Fault(FaultKind.Api5xx), Fault(FaultKind.ApiThrottle), Fault(FaultKind.ApiSystemError), Fault(FaultKind.ApiReset),
         Fault(FaultKind.ApiStall), Fault(FaultKind.Download5xx), Fault(FaultKind.DownloadTruncate), Fault(FaultKind.DownloadStall),
         Fault(FaultKind.DownloadExpired), Fault(FaultKind.ApiEndlessError), Fault(FaultKind.DownloadEndless403),
-        Fault(FaultKind.DownloadHeaderStall), Fault(FaultKind.DownloadCorrupt), RamDenied, IfRangeIgnored, ObjectHookRequests, UnroutedRequests);
+        Fault(FaultKind.DownloadHeaderStall), Fault(FaultKind.DownloadCorrupt), RamDenied, IfRangeIgnored, ObjectHookRequests, UnroutedRequests,
+        InterruptedDownloadBytes, ProxyConnectRequests, LastProxyConnectTarget);
 }
 
 /// <summary>The JSON shape of GET /_emulator/stats (camelCase).</summary>
@@ -149,7 +169,10 @@ public sealed record StatsSnapshot(
     [property: JsonPropertyName("ramDenied")] long RamDenied,
     [property: JsonPropertyName("ifRangeIgnored")] long IfRangeIgnored,
     [property: JsonPropertyName("objectHookRequests")] long ObjectHookRequests,
-    [property: JsonPropertyName("unroutedRequests")] long UnroutedRequests);
+    [property: JsonPropertyName("unroutedRequests")] long UnroutedRequests,
+    [property: JsonPropertyName("interruptedDownloadBytes")] long InterruptedDownloadBytes,
+    [property: JsonPropertyName("proxyConnectRequests")] long ProxyConnectRequests,
+    [property: JsonPropertyName("lastProxyConnectTarget")] string? LastProxyConnectTarget);
 
 /// <summary>The kinds of injected faults counted in <see cref="EmulatorStats"/> (rates and the expiry budget).</summary>
 public enum FaultKind

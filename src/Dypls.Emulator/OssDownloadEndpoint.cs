@@ -246,7 +246,7 @@ internal sealed class OssDownloadEndpoint
         else if (fault == DownloadFault.Stall && count >= 1)
         {
             _stats.FaultInjected(FaultKind.DownloadStall);
-            await content.CopyToAsync(body, offset, count >= 2 ? PartOf(count, fraction) : 0, _stats.AddDownloadBytes, context.RequestAborted);
+            await content.CopyToAsync(body, offset, count >= 2 ? PartOf(count, fraction) : 0, CountInterrupted, context.RequestAborted);
             await response.Body.FlushAsync(context.RequestAborted);
             await FaultHelpers.StallAsync(context, _stopping);
             return;
@@ -264,8 +264,15 @@ internal sealed class OssDownloadEndpoint
         }
 
         // A body cut off mid-way (cut budget or truncate rate): send part of it, then drop the connection.
-        await content.CopyToAsync(body, offset, partial, _stats.AddDownloadBytes, context.RequestAborted);
+        await content.CopyToAsync(body, offset, partial, CountInterrupted, context.RequestAborted);
         await FaultHelpers.FlushAndAbortAsync(context);
+    }
+
+    /// <summary>Bytes of an answer that is cut off on purpose: counted in downloadBytes and interruptedDownloadBytes.</summary>
+    private void CountInterrupted(long n)
+    {
+        _stats.AddDownloadBytes(n);
+        _stats.AddInterruptedDownloadBytes(n);
     }
 
     /// <summary>1 .. count-1 bytes, placed by <paramref name="fraction"/> (0..1).</summary>

@@ -255,6 +255,9 @@ namespace Dypls.Api
             if (kind == ApiErrorKind.Authentication) return "AuthenticationFailed";
             if (kind == ApiErrorKind.ActionDenied) return "ActionDenied";
             if (code.StartsWith("Throttling", StringComparison.OrdinalIgnoreCase) || code == "isv.FLOW_LIMIT") return "Throttled";
+            // Server-side failures worth a retry (the gateway's InternalError/ServiceUnavailable, isp.SYSTEM_ERROR, ...) that
+            // outlast the retries: one documented id, the service's Code stays in the exception.
+            if (kind == ApiErrorKind.Transient) return "ServiceUnavailable";
             if (IsRecordingNotAvailable(code, message)) return "RecordingNotAvailable";
             return "ApiError." + code;
         }
