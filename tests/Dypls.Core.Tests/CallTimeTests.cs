@@ -63,10 +63,12 @@ public class CallTimeTests
     [Fact]
     public void DateTimeLocalAndUnspecified_UseMachineZone()
     {
-        var local = new DateTime(2019, 3, 5, 12, 0, 0, DateTimeKind.Local);
-        var expected = CallTime.Format(new DateTimeOffset(local.ToUniversalTime()));
-        Assert.Equal(expected, CallTime.ToServiceString(local, Now));
-        Assert.Equal(expected, CallTime.ToServiceString(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), Now));
+        // 04:00 UTC seen as this machine's wall clock, as Local and as Unspecified: read in the machine's zone, both are
+        // that instant, 12:00 in Beijing, on any machine. (Unspecified read as UTC differs only off UTC: the Pester suite
+        // checks that in a child process under a non-UTC TZ.)
+        var local = new DateTime(2019, 3, 5, 4, 0, 0, DateTimeKind.Utc).ToLocalTime();
+        Assert.Equal("2019-03-05 12:00:00", CallTime.ToServiceString(local, Now));
+        Assert.Equal("2019-03-05 12:00:00", CallTime.ToServiceString(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), Now));
     }
 
     [Theory]

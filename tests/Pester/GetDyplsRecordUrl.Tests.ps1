@@ -80,16 +80,21 @@ Describe 'Import-Csv | Get-DyplsRecordUrl' {
         (Get-DyplsRecordUrl -CallId dt3 -CallTime $dto -PoolKey FC1 -Endpoint $script:Endpoint -Credential $script:Cred).CallTime | Should -Be $expected
     }
 
-    It 'reads a Local [datetime] in the machine''s own zone (<_>)' -ForEach @('America/New_York', 'Asia/Kolkata', 'Pacific/Chatham') {
-        $zone = $_
-        $r = Invoke-ChildPwsh -Environment @{ TZ = $zone } -Script @'
-Import-Module $env:DYPLS_TEST_MODULE
-$local = [datetime]::new(2026, 7, 1, 9, 30, 0, [DateTimeKind]::Local)
-Get-DyplsRecordUrl -CallId tz -CallTime $local -PoolKey FC1 -WhatIf -Endpoint http://127.0.0.1:9/ -AccessKeyId x -AccessKeySecret (ConvertTo-SecureString y -AsPlainText -Force) 6>&1 | Out-String
-'@
-        $tz = [TimeZoneInfo]::FindSystemTimeZoneById($zone)
+    It 'reads a <Kind> [datetime] in the machine''s own zone (<Zone>)' -ForEach @(
+        foreach ($zone in 'America/New_York', 'Asia/Kolkata', 'Pacific/Chatham') { foreach ($kind in 'Local', 'Unspecified') { @{ Zone = $zone; Kind = $kind } } }
+    ) {
+        $r = Invoke-ChildPwsh -Environment @{ TZ = $Zone } -Script @"
+Import-Module `$env:DYPLS_TEST_MODULE
+`$time = [datetime]::new(2026, 7, 1, 9, 30, 0, [DateTimeKind]::$Kind)
+'OFFSET ' + [TimeZoneInfo]::Local.GetUtcOffset(`$time).TotalMinutes
+Get-DyplsRecordUrl -CallId tz -CallTime `$time -PoolKey FC1 -WhatIf -Endpoint http://127.0.0.1:9/ -AccessKeyId x -AccessKeySecret (ConvertTo-SecureString y -AsPlainText -Force) 6>&1 | Out-String
+"@
+        $tz = [TimeZoneInfo]::FindSystemTimeZoneById($Zone)
+        $offset = $tz.GetUtcOffset([datetime]::new(2026, 7, 1, 9, 30, 0))
+        $r.StdOut | Should -Match "OFFSET $($offset.TotalMinutes)\b" -Because 'the child really runs in that zone'
+        $offset | Should -Not -Be ([TimeSpan]::Zero) -Because 'only a zone off UTC tells Local or Unspecified from UTC'
         $utc = [TimeZoneInfo]::ConvertTimeToUtc([datetime]::new(2026, 7, 1, 9, 30, 0), $tz)
-        $r.StdOut | Should -Match ([regex]::Escape($utc.AddHours(8).ToString('yyyy-MM-dd HH:mm:ss')))
+        $r.StdOut | Should -Match ([regex]::Escape("at $($utc.AddHours(8).ToString('yyyy-MM-dd HH:mm:ss')) (Beijing)"))
     }
 }
 

@@ -105,69 +105,143 @@ Describe 'The bad input corpus' {
 }
 
 Describe 'Crashes and bad destinations' {
-    It 'a pwsh killed with SIGKILL mid-run, then run again, ends with every file complete and exact' -Skip:($IsWindows) {
+    It 'a pwsh killed with SIGKILL mid-transfer, then run again, resumes the partial files and ends with every file complete and exact' -Skip:($IsWindows) {
         $dest = New-Dest
         $csv = Join-Path $script:Root 'kill.csv'
-        1..60 | ForEach-Object { [pscustomobject]@{ CallId = "kill-$_"; CallTime = $script:Now; PoolKey = 'FC1' } } | Export-Csv $csv -NoTypeInformation
-        Set-EmulatorSetting @{ recordingSize = 1MB; downloadLatencyMs = 30 }
+        $size = 1MB
+        $ids = @(1..60 | ForEach-Object { "kill-$_" })
+        $ids | ForEach-Object { [pscustomobject]@{ CallId = $_; CallTime = $script:Now; PoolKey = 'FC1' } } | Export-Csv $csv -NoTypeInformation
+        Set-EmulatorSetting @{ recordingSize = $size }
         try {
+            $expected = @{}; foreach ($id in $ids) { $expected[$id] = Get-ExpectedMd5 $id }
+            # Slow bodies (about 4 s each): the kill lands mid-transfer, whatever the load on the machine.
+            Set-EmulatorSetting @{ downloadSlowBytesPerSecond = 262144 }
             $script = @"
 Import-Module `$env:DYPLS_TEST_MODULE
 `$cred = [pscredential]::new('$($script:Keys.AccessKeyId)', (ConvertTo-SecureString '$($script:Keys.AccessKeySecret)' -AsPlainText -Force))
 Import-Csv '$csv' | Save-DyplsRecording -Destination '$dest' -Endpoint $($script:Endpoint) -Credential `$cred -ThrottleLimit 8 | Out-Null
 "@
-            # Slow the bodies down so the kill lands mid-transfer.
-            Set-EmulatorSetting @{ downloadSlowBytesPerSecond = 2MB }
-            $cmd = Get-PwshCommand
-            $psi = [System.Diagnostics.ProcessStartInfo]::new($cmd[0])
-            foreach ($a in ($cmd | Select-Object -Skip 1)) { $psi.ArgumentList.Add($a) }
-            foreach ($a in '-NoProfile', '-NonInteractive', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))) { $psi.ArgumentList.Add($a) }
-            $psi.Environment['DYPLS_TEST_MODULE'] = Get-DyplsModulePath
-            $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
-            $p = [System.Diagnostics.Process]::Start($psi)
-            $deadline = [DateTime]::UtcNow.AddSeconds(90)
-            while ([DateTime]::UtcNow -lt $deadline -and -not $p.HasExited -and (Get-FinalFiles $dest).Count -lt 5) { Start-Sleep -Milliseconds 20 }
-            $p.HasExited | Should -BeFalse -Because 'the run must still be going when it is killed'
-            kill -KILL $p.Id
-            $p.WaitForExit()
-            $p.ExitCode | Should -Be 137
+            $child = Start-DyplsChildPwsh -Script $script
+            # Kill when at least 3 transfers have written part of their body (and its .meta): an event on disk, not a clock.
+            $deadline = [DateTime]::UtcNow.AddSeconds(120)
+            function Get-Started { @(Get-ChildItem -LiteralPath $dest -Force -Filter '.*.dypls-partial' -ErrorAction SilentlyContinue | Where-Object { $_.Length -ge 65536 -and (Test-Path -LiteralPath ($_.FullName + '.meta')) }) }
+            while ([DateTime]::UtcNow -lt $deadline -and -not $child.Process.HasExited -and (Get-Started).Count -lt 3) { Start-Sleep -Milliseconds 20 }
+            $child.Process.HasExited | Should -BeFalse -Because "the run must still be going when it is killed: $($child.StdErr.Result)"
+            (Get-Started).Count | Should -BeGreaterOrEqual 3 -Because 'the kill must land mid-transfer'
+            kill -KILL $child.Process.Id
+            $child.Process.WaitForExit()
+            $child.Process.ExitCode | Should -Be 137
 
             $before = Get-FinalFiles $dest
-            $partials = @(Get-ChildItem -LiteralPath $dest -Force -Filter '.*.dypls-partial')
             # Whatever is at a final name is already whole.
-            foreach ($f in $before) { $f.Length | Should -Be 1MB }
+            foreach ($f in $before) { $f.Length | Should -Be $size }
+            $partials = @(Get-ChildItem -LiteralPath $dest -Force -Filter '.*.dypls-partial' | Where-Object { $_.Length -gt 0 -and (Test-Path -LiteralPath ($_.FullName + '.meta')) })
+            $partials.Count | Should -BeGreaterOrEqual 3 -Because 'the killed transfers leave their partial files'
+            $reused = ($partials | Measure-Object Length -Sum).Sum
+            $resumable = @($partials | Where-Object Length -lt $size).Count
 
             Set-EmulatorSetting @{ downloadSlowBytesPerSecond = 0 }
             Reset-Emulator
             $again = Import-Csv $csv | Save-DyplsRecording -Destination $dest
+            $stats = Get-Stats
             $again.Count | Should -Be 60
             @($again | Where-Object Status -eq 'Skipped').Count | Should -Be $before.Count
-            if ($partials.Count -gt 0) { (Get-Stats).rangeRequests | Should -BeGreaterThan 0 }
+            @($again | Where-Object Status -eq 'Resumed').Count | Should -BeGreaterOrEqual $resumable
+            # Always a resume that reuses the saved bytes: exactly the missing bytes are fetched.
+            $stats.rangeRequests | Should -Be $resumable
+            $stats.downloadBytes | Should -Be ((60 - $before.Count) * $size - $reused) -Because 'every byte saved before the kill is reused'
             $files = Get-FinalFiles $dest
             $files.Count | Should -Be 60
-            foreach ($f in $files) { Get-FileMd5 $f.FullName | Should -Be (Get-ExpectedMd5 ([IO.Path]::GetFileNameWithoutExtension($f.Name))) }
+            foreach ($f in $files) { Get-FileMd5 $f.FullName | Should -Be $expected[[IO.Path]::GetFileNameWithoutExtension($f.Name)] }
             Get-ChildItem -LiteralPath $dest -Force -Filter '.*.dypls-*' | Should -BeNullOrEmpty -Because 'no partial, meta or lock file is left'
         }
         finally { Set-EmulatorSetting @{ recordingSize = 65536; downloadLatencyMs = 0; downloadSlowBytesPerSecond = 0 } }
     }
 
-    It 'a destination that cannot be written gives one clear error' {
-        # Root ignores file modes, so use a path on a read-only file system when running as root.
-        $readOnly = Join-Path $script:Root 'read-only'
+    It 'a destination that cannot be written gives one clear error (<Name>)' -ForEach @(
+        @{ Name = 'a chmod 555 folder, run by an unprivileged user'; Kind = 'User' }
+        @{ Name = 'a folder on a read-only mount'; Kind = 'Mount' }
+    ) {
+        # Root ignores file modes: the folder must really be read-only for whoever runs the cmdlet.
+        $problem = $null
+        if (-not $IsLinux) { $problem = 'needs Linux (setpriv or runuser, mount)' }
+        elseif ((id -u) -ne '0') { $problem = 'needs root to switch user or mount' }
+        $readOnly = Join-Path $script:Root ("read-only-" + [guid]::NewGuid().ToString('N'))
         $null = New-Item -ItemType Directory $readOnly
-        if (-not $IsWindows) { chmod 555 $readOnly }
-        $probe = Join-Path $readOnly 'probe'
-        $writable = $true
-        try { [IO.File]::WriteAllText($probe, 'x'); Remove-Item $probe } catch { $writable = $false }
-        if ($writable) { $readOnly = '/proc/dypls-cannot-write-here' }
-        Reset-Emulator
         $rows = 1..50 | ForEach-Object { [pscustomobject]@{ CallId = "ro-$_"; CallTime = $script:Now; PoolKey = 'FC1' } }
-        $caught = $null
-        try { $rows | Save-DyplsRecording -Destination $readOnly -ErrorAction Stop } catch { $caught = $_ }
-        $caught.FullyQualifiedErrorId | Should -BeLike 'DestinationNotWritable,*'
-        $caught.Exception.Message | Should -Match ([regex]::Escape($readOnly))
-        $caught.Exception.Message | Should -Match '-Destination'
-        (Get-Stats).apiRequests | Should -Be 0
+        $mounted = $false
+        try {
+            if (-not $problem -and $Kind -eq 'Mount') {
+                $out = & mount -t tmpfs -o ro,size=1m dypls-read-only $readOnly 2>&1
+                if ($LASTEXITCODE -eq 0) { $mounted = $true } else { $problem = "mount -t tmpfs -o ro failed: $out" }
+            }
+            if (-not $problem -and $Kind -eq 'User') {
+                $switch = Get-Command setpriv -ErrorAction SilentlyContinue
+                if (-not $switch) { $problem = 'setpriv is not installed' }
+            }
+            if ($problem) {
+                Write-Warning "READ-ONLY DESTINATION ($Name) IS SKIPPED, NOT PASSED: $problem"
+                Set-ItResult -Skipped -Because "READ-ONLY DESTINATION NOT TESTED: $problem"
+                return
+            }
+            Reset-Emulator
+            if ($Kind -eq 'Mount') {
+                $probe = Join-Path $readOnly 'probe'
+                { [IO.File]::WriteAllText($probe, 'x') } | Should -Throw -Because 'the test needs a folder even root cannot write'
+                $caught = $null
+                try { $rows | Save-DyplsRecording -Destination $readOnly -ErrorAction Stop } catch { $caught = $_ }
+                $id = $caught.FullyQualifiedErrorId; $message = $caught.Exception.Message; $count = 1
+            }
+            else {
+                chmod 555 $readOnly
+                # The unprivileged user needs pwsh and the module: copies in a world-readable folder.
+                $shared = Join-Path ([IO.Path]::GetTempPath()) ("dypls-nobody-" + [guid]::NewGuid().ToString('N'))
+                $null = New-Item -ItemType Directory $shared
+                Copy-Item -Recurse $PSHOME (Join-Path $shared 'pwsh')
+                Copy-Item -Recurse (Split-Path (Get-DyplsModulePath)) (Join-Path $shared 'Dypls')
+                $homeDir = Join-Path $shared 'home'; $null = New-Item -ItemType Directory $homeDir
+                chmod -R a+rX $shared; chown 65534:65534 $homeDir
+                try {
+                    $script = @"
+Import-Module '$shared/Dypls/Dypls.psd1'
+`$cred = [pscredential]::new('$($script:Keys.AccessKeyId)', (ConvertTo-SecureString '$($script:Keys.AccessKeySecret)' -AsPlainText -Force))
+`$rows = 1..50 | ForEach-Object { [pscustomobject]@{ CallId = "ro-`$_"; CallTime = '$($script:Now)'; PoolKey = 'FC1' } }
+try { [IO.File]::WriteAllText('$readOnly/probe', 'x'); 'PROBE WROTE' } catch { 'PROBE REFUSED' }
+`$errs = `$null
+try { `$rows | Save-DyplsRecording -Destination '$readOnly' -Endpoint '$($script:Endpoint)' -Credential `$cred -ErrorAction SilentlyContinue -ErrorVariable errs; 'NO ERROR' }
+catch { 'ID ' + `$_.FullyQualifiedErrorId; 'MESSAGE ' + `$_.Exception.Message }
+'COUNT ' + @(`$errs).Count
+'USER ' + (id -u)
+"@
+                    $psi = [System.Diagnostics.ProcessStartInfo]::new('setpriv')
+                    foreach ($a in '--reuid=65534', '--regid=65534', '--clear-groups') { $psi.ArgumentList.Add($a) }
+                    if ([IO.Path]::GetFileNameWithoutExtension((Get-PwshCommand)[0]) -eq 'dotnet') { $psi.ArgumentList.Add((Get-PwshCommand)[0]); $psi.ArgumentList.Add((Join-Path $shared 'pwsh/pwsh.dll')) }
+                    else { $psi.ArgumentList.Add((Join-Path $shared 'pwsh/pwsh')) }
+                    foreach ($a in '-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))) { $psi.ArgumentList.Add($a) }
+                    $psi.Environment['HOME'] = $homeDir
+                    $psi.Environment['DOTNET_CLI_HOME'] = $homeDir
+                    $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
+                    $p = [System.Diagnostics.Process]::Start($psi)
+                    $errTask = $p.StandardError.ReadToEndAsync()
+                    $text = $p.StandardOutput.ReadToEnd()
+                    $null = $p.WaitForExit(120000)
+                }
+                finally { Remove-Item -Recurse -Force $shared -ErrorAction SilentlyContinue }
+                $text | Should -Match 'USER 65534' -Because "the child must run unprivileged: $text $($errTask.Result)"
+                $text | Should -Match 'PROBE REFUSED' -Because 'the folder must really be read-only for that user'
+                $id = [regex]::Match($text, 'ID (\S+)').Groups[1].Value
+                $message = [regex]::Match($text, '(?s)MESSAGE (.*?)\nCOUNT').Groups[1].Value -replace '\s+', ' '
+                $count = [int][regex]::Match($text, 'COUNT (\d+)').Groups[1].Value
+            }
+            $id | Should -BeLike 'DestinationNotWritable,*'
+            $count | Should -Be 1 -Because 'one error for the run, not one per row'
+            $message | Should -Match ([regex]::Escape($readOnly))
+            $message | Should -Match '-Destination'
+            (Get-Stats).apiRequests | Should -Be 0 -Because 'the destination is checked before any API call'
+        }
+        finally {
+            if ($mounted) { & umount $readOnly 2>&1 | Out-Null }
+        }
     }
 
     It 'a file in the way of a template folder fails those rows only' {
