@@ -95,19 +95,35 @@ Describe 'Runnable help examples against the emulator' {
             # Stand-ins for the interactive prompt and the Azure Automation asset.
             function Get-Credential { param([string] $Message) $demo }
             function Get-AutomationPSCredential { param([string] $Name) $demo }
+            # Every file under HOME (the work folder is inside the temp root, listed too) with its write time.
+            function Get-FileState { $state = @{}; foreach ($root in $HOME, $env:DYPLS_HELP_WORK) { Get-ChildItem -LiteralPath $root -File -Recurse -Force -ErrorAction SilentlyContinue | ForEach-Object { $state[$_.FullName] = $_.LastWriteTimeUtc.Ticks } }; $state }
+            $n = 0
             $results = foreach ($e in (Get-Content -Raw $env:DYPLS_HELP_EXAMPLES | ConvertFrom-Json)) {
                 $PSDefaultParameterValues.Clear()
                 $PSDefaultParameterValues['*-Dypls*:Endpoint'] = $env:DYPLS_HELP_ENDPOINT
                 $PSDefaultParameterValues['*-Dypls*:Credential'] = $demo
                 $ProgressPreference = 'SilentlyContinue'
-                $err = $null
-                try { $null = & ([scriptblock]::Create($e.Code)) *>&1 } catch { $err = "$($_.FullyQualifiedErrorId): $_" }
-                [pscustomobject]@{ Cmdlet = $e.Cmdlet; Title = $e.Title; Error = $err }
+                $err = $null; $out = @()
+                $before = Get-FileState
+                # The host's own lines (What if:, Format-Table) land in a transcript; objects and streams in $out.
+                $transcript = Join-Path $env:DYPLS_HELP_RESULTS_DIR ("example-{0}.txt" -f (++$n))
+                $null = Start-Transcript -LiteralPath $transcript -Force
+                try { $out = @(& ([scriptblock]::Create($e.Code)) *>&1) } catch { $err = "$($_.FullyQualifiedErrorId): $_" }
+                finally { $null = Stop-Transcript }
+                $after = Get-FileState
+                $written = @($after.Keys | Where-Object { -not $before.ContainsKey($_) -or $before[$_] -ne $after[$_] } | Where-Object { $_ -ne $transcript } | Sort-Object)
+                [pscustomobject]@{
+                    Cmdlet = $e.Cmdlet; Title = $e.Title; Error = $err
+                    Output = @($out | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] -and $null -ne $_ -and "$_" -ne '' } | ForEach-Object { $_.GetType().FullName }).Count
+                    StreamErrors = @($out | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | ForEach-Object { "$($_.FullyQualifiedErrorId): $_" })
+                    Written = $written
+                    Host = (Get-Content -Raw -LiteralPath $transcript)
+                }
             }
-            @($results) | ConvertTo-Json | Set-Content $env:DYPLS_HELP_RESULTS
+            @($results) | ConvertTo-Json -Depth 4 | Set-Content $env:DYPLS_HELP_RESULTS
         }
         $run = Invoke-ChildPwsh -Script $script.ToString() -HomeDirectory $homeDir -Environment @{
-            DYPLS_HELP_WORK = $work; DYPLS_HELP_EXAMPLES = $examplesFile; DYPLS_HELP_RESULTS = $resultsFile; DYPLS_HELP_ENDPOINT = $script:Emu.BaseUrl
+            DYPLS_HELP_WORK = $work; DYPLS_HELP_EXAMPLES = $examplesFile; DYPLS_HELP_RESULTS = $resultsFile; DYPLS_HELP_RESULTS_DIR = $root; DYPLS_HELP_ENDPOINT = $script:Emu.BaseUrl
         }
         $script:ChildRun = $run
         $script:Results = if (Test-Path $resultsFile) { @(Get-Content -Raw $resultsFile | ConvertFrom-Json) } else { @() }
@@ -122,6 +138,23 @@ Describe 'Runnable help examples against the emulator' {
         $r = $script:Results | Where-Object { $_.Cmdlet -eq $Cmdlet -and $_.Title -eq $Title }
         $r | Should -Not -BeNullOrEmpty -Because "the example runner said: $($script:ChildRun.StdErr)"
         $r.Error | Should -BeNullOrEmpty
+        @($r.StreamErrors) | Should -BeNullOrEmpty -Because 'a documented example runs without errors'
+        $code = (Get-Content -Raw (Join-Path $script:Root 'examples.json') | ConvertFrom-Json | Where-Object { $_.Cmdlet -eq $Cmdlet -and $_.Title -eq $Title }).Code
+        $written = @($r.Written)
+        # What the example is documented to do: what it prints, the files it writes, or "What if:" and nothing else.
+        if ($code -match '-WhatIf') {
+            $r.Host | Should -Match 'What if: ' -Because 'a -WhatIf example lists what it would do'
+            $written | Should -BeNullOrEmpty -Because '-WhatIf writes nothing'
+        }
+        else {
+            ($r.Output + $written.Count) | Should -BeGreaterThan 0 -Because 'a runnable example must produce output or its documented effect'
+        }
+        foreach ($m in [regex]::Matches($code, 'Export-Csv\s+(\S+)')) {
+            $leaf = Split-Path -Leaf $m.Groups[1].Value
+            $file = @($written | Where-Object { (Split-Path -Leaf $_) -eq $leaf })
+            $file.Count | Should -Be 1 -Because "the example writes $leaf"
+            @(Import-Csv -LiteralPath $file[0]).Count | Should -BeGreaterThan 0 -Because "$leaf holds a row per call"
+        }
     }
 
     It 'saved recordings where the Save-DyplsRecording examples say' {
