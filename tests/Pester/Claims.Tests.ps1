@@ -52,16 +52,22 @@ BeforeAll {
         $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start()
         $port = $l.LocalEndpoint.Port; $l.Stop(); $port
     }
-    # The number a help text or the README gives as "(default N)" / "default N" for a parameter.
+    # The number a help text gives as "(default N)" for a parameter; for -ThrottleLimit, whose default is `Auto`, the
+    # number Auto "starts at".
     function Get-DocumentedDefault([string] $Cmdlet, [string] $Parameter) {
         $text = ((Get-Help $Cmdlet -Parameter $Parameter).description.Text -join ' ')
-        $m = [regex]::Match($text, 'default (\d+)')
+        $m = if ($Parameter -eq 'ThrottleLimit') {
+            if ($text -notmatch '`Auto` \(default\)') { throw "The help of $Cmdlet -ThrottleLimit no longer says Auto is the default: $text" }
+            [regex]::Match($text, '`Auto` starts at (\d+)')
+        }
+        else { [regex]::Match($text, 'default (\d+)') }
         if (-not $m.Success) { throw "The help of $Cmdlet -$Parameter states no default: $text" }
         [int]$m.Groups[1].Value
     }
+    # The same from the README: "`-X` ... default N", or for -ThrottleLimit "The default, `Auto`, starts at N".
     function Get-ReadmeDefault([string] $Parameter) {
-        $m = [regex]::Matches($script:Readme, "``-$Parameter``[^.\n]{0,40}?default (\d+)")
-        @($m | ForEach-Object { [int]$_.Groups[1].Value })
+        $pattern = if ($Parameter -eq 'ThrottleLimit') { 'The default,\s+`Auto`, starts at (\d+)' } else { "``-$Parameter``[^.\n]{0,40}?default (\d+)" }
+        @([regex]::Matches($script:Readme, $pattern) | ForEach-Object { [int]$_.Groups[1].Value })
     }
 
     # A child pwsh (own environment, bounded) that runs rows through a cmdlet and reports what came out as JSON.
@@ -415,20 +421,25 @@ Describe 'The documented defaults' {
         $seconds | Should -BeLessOrEqual ($documented * 3 + 10) -Because 'the connect timeout, not -TimeoutSec 120, must end the attempt'
     }
 
-    It '-ThrottleLimit: <Cmdlet> keeps the documented number of rows in flight' -ForEach @(
+    It '-ThrottleLimit: <Cmdlet> starts with the documented number of rows in flight (Auto)' -ForEach @(
         @{ Cmdlet = 'Get-DyplsRecordUrl'; Setting = 'apiLatencyMs' }, @{ Cmdlet = 'Save-DyplsRecording'; Setting = 'downloadLatencyMs' }
     ) {
         $documented = Get-DocumentedDefault $Cmdlet 'ThrottleLimit'
-        # Slow answers: every row in flight sits on the server at once, where the emulator counts them.
+        # Slow answers: every row in flight sits on the server at once, where the emulator counts them. As many rows as
+        # Auto starts with: the first wave is all there is, so Auto has no time to raise it.
         Set-EmulatorSetting @{ $Setting = 2500 }
         Reset-Emulator
-        $rows = New-Rows (New-Ids 'throttle' (2 * $documented))
+        $rows = New-Rows (New-Ids 'throttle' $documented)
         if ($Cmdlet -eq 'Save-DyplsRecording') { $out = $rows | Save-DyplsRecording -Destination (New-Dest) }
         else { $out = $rows | Get-DyplsRecordUrl }
-        @($out).Count | Should -Be (2 * $documented)
-        $max = (Get-Stats).maxConcurrentRequests
-        $max | Should -BeLessOrEqual ($documented + 1) -Because 'the rows in flight, plus the reset request at most'
-        $max | Should -BeGreaterOrEqual $documented -Because 'with answers this slow every allowed row is in flight at once'
+        @($out).Count | Should -Be $documented
+        (Get-Stats).maxConcurrentRequests | Should -BeGreaterOrEqual $documented -Because 'Auto starts with this many rows in flight at once'
+        # And never fewer than documented with more rows than that: one more row waits for a free slot.
+        Reset-Emulator
+        $rows = New-Rows (New-Ids 'throttle' ($documented + 4))
+        if ($Cmdlet -eq 'Save-DyplsRecording') { $out = $rows | Save-DyplsRecording -Destination (New-Dest) -ThrottleLimit $documented }
+        else { $out = $rows | Get-DyplsRecordUrl -ThrottleLimit $documented }
+        (Get-Stats).maxConcurrentRequests | Should -BeLessOrEqual ($documented + 1) -Because 'a fixed -ThrottleLimit bounds the rows in flight (plus the reset request)'
     }
 }
 
