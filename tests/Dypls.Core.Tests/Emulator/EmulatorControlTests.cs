@@ -16,7 +16,8 @@ public class EmulatorControlTests
         "faultsInjected", "faultApi5xx", "faultApiThrottle", "faultApiSystemError", "faultApiReset", "faultApiStall", "faultDownload5xx",
         "faultDownloadTruncate", "faultDownloadStall", "faultDownloadExpired",
         "faultApiEndlessError", "faultDownloadEndless403", "faultDownloadHeaderStall", "faultDownloadCorrupt",
-        "ramDenied", "ifRangeIgnored", "objectHookRequests", "unroutedRequests",
+        "ramDenied", "ifRangeIgnored", "objectHookRequests", "unroutedRequests", "interruptedDownloadBytes", "proxyConnectRequests",
+        "lastProxyConnectTarget",
     };
 
     [Fact]
