@@ -1,12 +1,14 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Net.Http;
 using System.Text;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Dypls.Credentials;
+using Dypls.Http;
 using Dypls.Signing;
 
 namespace Dypls.Api
@@ -45,6 +47,9 @@ namespace Dypls.Api
 
         public Uri Endpoint => _endpoint;
 
+        /// <summary>An answer is a few hundred bytes; anything past this is not a Dyplsapi answer and is not read.</summary>
+        public const int MaxAnswerBytes = 64 * 1024;
+
         /// <summary>Receives safe, human-readable trace lines (no secrets, URLs redacted). Called from any thread.</summary>
         public Action<string>? Trace { get; set; }
 
@@ -59,7 +64,6 @@ namespace Dypls.Api
                 ["CallTime"] = callTime,
                 ["PoolKey"] = poolKey,
             };
-            if (!string.IsNullOrEmpty(_options.RegionId)) parameters["RegionId"] = _options.RegionId!;
             return CallAsync(parameters, cancellationToken);
         }
 
@@ -140,12 +144,13 @@ namespace Dypls.Api
         {
             var credential = await _credentials.GetCredentialAsync(cancellationToken).ConfigureAwait(false);
             var sentAt = _options.Clock();
-            var signed = RpcSigner.SignRequest("POST", apiParameters, credential.AccessKeyId, credential.AccessKeySecret,
-                credential.SecurityToken, sentAt, Guid.NewGuid().ToString("N"));
+            var signed = RpcSigner.SignRequest("POST", apiParameters, credential, sentAt, Guid.NewGuid().ToString("N"));
 
             using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             attemptCts.CancelAfter(_options.RequestTimeout);
-            HttpResponseMessage response;
+            // The attempt's deadline covers the headers and the whole body: a body that never ends cannot hold a row.
+            var bounded = new BoundedResponse(attemptCts.Token);
+            HttpResponseMessage? response = null;
             string body;
             try
             {
@@ -154,16 +159,20 @@ namespace Dypls.Api
                 {
                     Content = new StringContent(RpcSigner.ToQueryString(signed), Encoding.UTF8, "application/x-www-form-urlencoded"),
                 };
-                response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, attemptCts.Token).ConfigureAwait(false);
-                body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                response = await bounded.WaitAsync(_http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptCts.Token)).ConfigureAwait(false);
+                bounded.Response = response;
+                body = await bounded.ReadCappedTextAsync(response.Content, MaxAnswerBytes).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
+                response?.Dispose();
                 throw new RetryableAnswer(new DyplsApiException("RequestTimeout",
                     $"Dyplsapi at {_endpoint.Host} did not answer within {_options.RequestTimeout.TotalSeconds:0.#} s.", ApiErrorKind.Transient), null);
             }
-            catch (HttpRequestException ex)
+            catch (Exception ex) when (ex is HttpRequestException || ex is IOException || ex is ObjectDisposedException)
             {
+                response?.Dispose();
+                if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
                 throw new RetryableAnswer(new DyplsApiException("NetworkError",
                     $"Could not reach Dyplsapi at {_endpoint.Host}: {Describe(ex)}", ApiErrorKind.Transient, inner: null), null);
             }
