@@ -45,5 +45,22 @@ namespace System
 namespace System.Runtime.CompilerServices
 {
     internal static class IsExternalInit { }
+
+    [AttributeUsage(AttributeTargets.Method, Inherited = false)]
+    internal sealed class ModuleInitializerAttribute : Attribute { }
+}
+
+namespace Dypls.Core.Tests
+{
+    /// <summary>
+    /// The net472 lane stands for Windows PowerShell 5.1, whose .NET Framework has no SocketsHttpHandler. Mono has
+    /// one, so the lane turns it off before any test makes a client: every HTTP test here then runs through
+    /// HttpClientHandler and ServicePointManager (Mono's HttpWebRequest stack), the path 5.1 takes.
+    /// </summary>
+    internal static class NetFrameworkLane
+    {
+        [System.Runtime.CompilerServices.ModuleInitializer]
+        internal static void UseTheNetFrameworkHttpPath() => Dypls.Http.SharedHttpClient.AvoidSocketsHandler = true;
+    }
 }
 #endif
