@@ -13,6 +13,13 @@ public static class EmulatorDefaults
     public const string DemoStsAccessKeySecret = "DyplsDemoStsSecret000000000001";
     public const string DemoStsSecurityToken = "DyplsDemoSecurityToken0001";
 
+    /// <summary>
+    /// A demo key whose signature verifies but whose RAM policy denies the action: every authenticated call answers
+    /// 403 Forbidden.RAM, as for a RAM user without dypls:QueryRecordFileDownloadUrl.
+    /// </summary>
+    public const string DeniedAccessKeyId = "LTAI5tDyplsDeniedKey01";
+    public const string DeniedAccessKeySecret = "DyplsDeniedSecret00000000000001";
+
     public const string ApiVersion = "2017-05-25";
     public const string Action = "QueryRecordFileDownloadUrl";
 

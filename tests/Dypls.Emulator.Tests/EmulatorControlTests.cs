@@ -15,6 +15,8 @@ public class EmulatorControlTests
         "rangeRequests", "downloadBytes", "expiredDownloads", "maxConcurrentRequests", "metadataRequests", "cutDownloads",
         "faultsInjected", "faultApi5xx", "faultApiThrottle", "faultApiSystemError", "faultApiReset", "faultApiStall", "faultDownload5xx",
         "faultDownloadTruncate", "faultDownloadStall", "faultDownloadExpired",
+        "faultApiEndlessError", "faultDownloadEndless403", "faultDownloadHeaderStall", "faultDownloadCorrupt",
+        "ramDenied", "ifRangeIgnored", "objectHookRequests", "unroutedRequests",
     };
 
     [Fact]

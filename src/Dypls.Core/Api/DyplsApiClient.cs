@@ -67,62 +67,45 @@ namespace Dypls.Api
             return CallAsync(parameters, cancellationToken);
         }
 
-        private async Task<RecordFileUrl> CallAsync(Dictionary<string, string> apiParameters, CancellationToken cancellationToken)
+        private Task<RecordFileUrl> CallAsync(Dictionary<string, string> apiParameters, CancellationToken cancellationToken)
         {
             var maxAttempts = Math.Max(1, _options.MaxAttempts);
             var resigned = false;
             var throttled = 0;
-            for (var attempt = 1; ; attempt++)
+            return RetryLoop.RunAsync(async attempt =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                DyplsApiException failure;
-                TimeSpan? retryAfter = null;
-                try
-                {
-                    await _pacer.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    var result = await SendOnceAsync(apiParameters, attempt, cancellationToken).ConfigureAwait(false);
-                    _pacer.OnSuccess();
-                    return result;
-                }
-                catch (RetryableAnswer answer)
-                {
-                    failure = answer.Failure;
-                    retryAfter = answer.RetryAfter;
-                }
+                await _pacer.WaitAsync(cancellationToken).ConfigureAwait(false);
+                var result = await SendOnceAsync(apiParameters, attempt, cancellationToken).ConfigureAwait(false);
+                _pacer.OnSuccess();
+                return result;
+            }, (exception, attempt) =>
+            {
+                if (!(exception is RetryableAnswer answer)) return RetryStep.Stop();
+                var failure = answer.Failure;
                 failure.Attempts = attempt;
-
                 if (failure.Kind == ApiErrorKind.Resign && !resigned)
                 {
                     // A fresh nonce and timestamp fix a one-off collision or a slow request; a repeat means the clock is wrong.
                     resigned = true;
                     Trace?.Invoke($"{failure.Code}: signing again with a fresh timestamp and nonce.");
-                    continue;
+                    return RetryStep.After(TimeSpan.Zero);
                 }
-                if (failure.Kind == ApiErrorKind.Resign && failure.Code == "InvalidTimeStamp.Expired")
-                {
-                    throw ClockSkew(failure);
-                }
-                if (failure.Kind != ApiErrorKind.Transient)
-                {
-                    throw failure;
-                }
+                if (failure.Kind == ApiErrorKind.Resign && failure.Code == "InvalidTimeStamp.Expired") return RetryStep.Stop(ClockSkew(failure));
+                if (failure.Kind != ApiErrorKind.Transient) return RetryStep.Stop(failure);
                 if (failure.ErrorId == "Throttled")
                 {
                     _pacer.OnThrottled();
                     throttled++;
                 }
-                if (attempt >= maxAttempts + Math.Min(throttled, ThrottledAttemptsAllowance))
-                {
-                    throw Exhausted(failure);
-                }
+                if (attempt >= maxAttempts + Math.Min(throttled, ThrottledAttemptsAllowance)) return RetryStep.Stop(Exhausted(failure));
 
                 // Once pacing is on, the shared slots space out throttled retries; a backoff on top would leave the quota idle.
                 var delay = failure.ErrorId == "Throttled" && _pacer.Rate != null
-                    ? retryAfter ?? TimeSpan.Zero
-                    : BackoffDelay(attempt, retryAfter);
+                    ? answer.RetryAfter ?? TimeSpan.Zero
+                    : BackoffDelay(attempt, answer.RetryAfter);
                 Trace?.Invoke($"Attempt {attempt} of {maxAttempts} failed ({failure.Code ?? failure.ErrorId}); retrying in {delay.TotalMilliseconds:0} ms.");
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-            }
+                return RetryStep.After(delay);
+            }, cancellationToken);
         }
 
         /// <summary>Full jitter: uniform in [0, min(max, base * 2^(attempt-1))]; a server's x-acs-retry-after is a floor.</summary>

@@ -55,10 +55,8 @@ namespace Dypls.Downloads
             var givenOnInput = url != null;
             var apiCalls = 0;
             var refreshes = 0;
-            var attempt = 0;
-            while (true)
+            return await RetryLoop.RunAsync(async attempt =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 // A URL can expire while the row waits in the queue or between retries: refresh it first.
                 if (url is null || DownloadUrlPolicy.NeedsRefresh(url, _options.Clock(), _options.UrlSafetyMargin))
                 {
@@ -76,37 +74,33 @@ namespace Dypls.Downloads
                 {
                     throw new DyplsException(ex.ErrorId, $"{who}: {ex.Message}");
                 }
-
-                attempt++;
-                try
+                var (path, length, resumed, md5) = await FetchOnceAsync(lease, url, target, onBytes, cancellationToken).ConfigureAwait(false);
+                Trace?.Invoke($"{who}: saved {length} bytes to '{path}'{(md5 is null ? "" : " (MD5 checked)")}.");
+                return new SaveResult(path, length, resumed ? DownloadStatus.Resumed : DownloadStatus.Downloaded, attempt, apiCalls, url, md5);
+            }, (failure, attempt) =>
+            {
+                if (!(failure is TransferFailure f)) return RetryStep.Stop();
+                if (f.AccessDenied && (f.Expired || url!.ExpiresAt <= _options.Clock()))
                 {
-                    var (path, length, resumed, md5) = await FetchOnceAsync(lease, url, target, onBytes, cancellationToken).ConfigureAwait(false);
-                    Trace?.Invoke($"{who}: saved {length} bytes to '{path}'{(md5 is null ? "" : " (MD5 checked)")}.");
-                    return new SaveResult(path, length, resumed ? DownloadStatus.Resumed : DownloadStatus.Downloaded, attempt, apiCalls, url, md5);
-                }
-                catch (TransferFailure f) when (f.AccessDenied && (f.Expired || url.ExpiresAt <= _options.Clock()))
-                {
-                    attempt--; // not the transfer's fault
+                    // Not the transfer's fault: a fresh URL, without using up an attempt.
                     if (++refreshes > _options.MaxUrlRefreshes)
-                        throw new DyplsException("DownloadUrlExpired", $"{who}: the download URL kept expiring ({refreshes} fresh URLs were tried). Check that the local clock is right.");
+                        return RetryStep.Stop(new DyplsException("DownloadUrlExpired", $"{who}: the download URL kept expiring ({refreshes} fresh URLs were tried). Check that the local clock is right."));
                     Trace?.Invoke($"{who}: the download URL has expired; getting a fresh one.");
                     url = null;
+                    return RetryStep.Uncounted(TimeSpan.Zero);
                 }
-                catch (TransferFailure f) when (f.Transient && !cancellationToken.IsCancellationRequested)
+                if (!f.Transient)
                 {
-                    if (f.Restart) lease.Abandon();
-                    if (attempt >= _options.MaxAttempts)
-                        throw new DyplsException(f.ErrorId, $"{who}: {f.Message} Gave up after {attempt} attempts; run the same command again to resume from what was saved.", f.InnerException);
-                    var delay = _backoff.Delay(attempt);
-                    Trace?.Invoke($"{who}: attempt {attempt} failed ({f.Message}); retrying in {delay.TotalMilliseconds:0} ms.");
-                    await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                    var where = f.AccessDenied ? $" URL {Redaction.RedactUrl(url!.DownloadUrl)}:" : string.Empty;
+                    return RetryStep.Stop(new DyplsException(f.ErrorId, $"{who}:{where} {f.Message}", f.InnerException));
                 }
-                catch (TransferFailure f)
-                {
-                    var where = f.AccessDenied ? $" URL {Redaction.RedactUrl(url.DownloadUrl)}:" : string.Empty;
-                    throw new DyplsException(f.ErrorId, $"{who}:{where} {f.Message}", f.InnerException);
-                }
-            }
+                if (f.Restart) lease.Abandon();
+                if (attempt >= _options.MaxAttempts)
+                    return RetryStep.Stop(new DyplsException(f.ErrorId, $"{who}: {f.Message} Gave up after {attempt} attempts; run the same command again to resume from what was saved.", f.InnerException));
+                var delay = _backoff.Delay(attempt);
+                Trace?.Invoke($"{who}: attempt {attempt} failed ({f.Message}); retrying in {delay.TotalMilliseconds:0} ms.");
+                return RetryStep.After(delay);
+            }, cancellationToken).ConfigureAwait(false);
         }
 
         private async Task<RecordingLease> AcquireAsync(SaveJob job, string who, CancellationToken cancellationToken)
@@ -141,18 +135,12 @@ namespace Dypls.Downloads
                     validator = saved.Validator;
                     total = response.Total;
                     HashFile(lease.PartialPath, md5); // the saved prefix, before the partial is opened for writing
-                    using (var stream = lease.OpenForAppend())
-                    {
-                        await CopyAsync(response, stream, md5, onBytes, cancellationToken).ConfigureAwait(false);
-                    }
+                    await CopyAsync(response, lease.OpenForAppend(), md5, onBytes, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     validator = response.ETag;
                     total = response.Total;
-                    using (var stream = lease.Restart(validator, total))
-                    {
-                        await CopyAsync(response, stream, md5, onBytes, cancellationToken).ConfigureAwait(false);
-                    }
+                    await CopyAsync(response, lease.Restart(validator, total), md5, onBytes, cancellationToken).ConfigureAwait(false);
                     break;
             }
 
@@ -162,17 +150,24 @@ namespace Dypls.Downloads
             return Finish(lease, url, response.MediaType, validator, length, response.Kind == TransferKind.Rest, md5, cancellationToken);
         }
 
+        /// <summary>Copies the body into the partial file (which it closes) and makes it durable.</summary>
         private static async Task CopyAsync(TransferResponse response, FileStream stream, IncrementalHash md5, Action<long>? onBytes, CancellationToken cancellationToken)
         {
-            await response.CopyToAsync(stream, md5, onBytes, cancellationToken).ConfigureAwait(false);
             try
             {
+                await response.CopyToAsync(stream, md5, onBytes, cancellationToken).ConfigureAwait(false);
                 // Durable before the rename: a power cut never leaves a final name over missing bytes.
                 stream.Flush(flushToDisk: true);
             }
             catch (IOException ex)
             {
                 throw StorageErrors.ForWrite(ex, "write", stream.Name);
+            }
+            finally
+            {
+                // After a failed write (a full disk) closing tries to write the buffer again and throws: that must not
+                // replace the first error. On success everything was flushed above, so closing has nothing to lose.
+                try { stream.Dispose(); } catch (IOException) { }
             }
         }
 

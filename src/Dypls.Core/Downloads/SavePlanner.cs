@@ -67,9 +67,9 @@ namespace Dypls.Downloads
             _template = template;
             Force = force;
             _clock = clock ?? (() => DateTimeOffset.UtcNow);
-            // File systems keep write times at 1-2 s granularity (FAT, HFS+): a file written in this run's first
-            // second must still count as this run's.
-            ReplaceFilesOlderThanUtc = force ? runStarted.UtcDateTime.AddSeconds(-2) : (DateTime?)null;
+            // Exact on file systems with fine write times (NTFS, ext4, APFS, tmpfs). Where they are coarse (FAT, HFS+, some
+            // network shares) a file this run wrote may look older and be fetched a second time: harmless.
+            ReplaceFilesOlderThanUtc = force ? runStarted.UtcDateTime : (DateTime?)null;
         }
 
         public bool Force { get; }
