@@ -47,6 +47,7 @@ namespace Dypls.Commands
 
         protected override void BeginProcessing()
         {
+            PromptGuard.Apply(this); // before the first WriteDebug: -Debug never prompts (Windows PowerShell 5.1)
             Runner = new OrderedParallelRunner<TResult>(Concurrency);
             Client = CreateClient();
             Client.Trace = Runner.Verbose;
