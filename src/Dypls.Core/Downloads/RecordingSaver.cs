@@ -32,6 +32,9 @@ namespace Dypls.Downloads
             _backoff = new RetryBackoff(options.BaseRetryDelay, options.MaxRetryDelay, jitterFloor: 0.5);
         }
 
+        /// <summary>Called when a transfer stalled, was cut off or could not connect (for adaptive concurrency). Any thread.</summary>
+        public Action? Congestion { get; set; }
+
         /// <summary>Safe, redacted lines for -Verbose; called from worker threads.</summary>
         public Action<string>? Trace { get; set; }
 
@@ -52,7 +55,7 @@ namespace Dypls.Downloads
             }
 
             var url = job.KnownUrl;
-            var givenOnInput = url != null;
+            var givenOnInput = url != null && !job.KnownUrlFromApi;
             var apiCalls = 0;
             var refreshes = 0;
             return await RetryLoop.RunAsync(async attempt =>
@@ -95,6 +98,7 @@ namespace Dypls.Downloads
                     return RetryStep.Stop(new DyplsException(f.ErrorId, $"{who}:{where} {f.Message}", f.InnerException));
                 }
                 if (f.Restart) lease.Abandon();
+                else Congestion?.Invoke();
                 if (attempt >= _options.MaxAttempts)
                     return RetryStep.Stop(new DyplsException(f.ErrorId, $"{who}: {f.Message} Gave up after {attempt} attempts; run the same command again to resume from what was saved.", f.InnerException));
                 var delay = _backoff.Delay(attempt);
