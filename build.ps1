@@ -169,6 +169,17 @@ function Get-XunitCounts {
 function Test-NetFrameworkRunner {
     # net472 tests run natively on Windows; elsewhere through Mono (Debian's mono-complete; .ci/run installs it).
     if ($IsWindows) { return $true }
+    # .ci/run may be installing Mono in the background: it names a file that appears when apt-get has finished.
+    $ready = $env:DYPLS_MONO_READY_FILE
+    if ($ready -and -not (Test-Path $ready)) {
+        Write-Host 'Waiting for the Mono install that .ci/run started...'
+        $deadline = [DateTime]::UtcNow.AddMinutes(10)
+        while (-not (Test-Path $ready) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Seconds 1 }
+    }
+    if ($ready -and (Test-Path $ready) -and (Get-Content -Raw $ready).Trim() -ne 'installed') {
+        Write-Host "The Mono install failed; the end of its log ($ready.log):"
+        Get-Content "$ready.log" -Tail 15 -ErrorAction SilentlyContinue | Out-Host
+    }
     $mono = Get-Command mono -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
     if (-not $mono) { return $false }
     & $mono.Source --version *> $null
