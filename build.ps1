@@ -252,7 +252,8 @@ function Invoke-PesterSuite {
         $r = Invoke-Pester -Configuration $cfg
         # No result or no test at all is a failure, never a silent pass.
         $failed = if (-not $r -or $r.TotalCount -eq 0) { 1 } else { $r.FailedCount + $r.FailedBlocksCount + $r.FailedContainersCount }
-        @{ Passed = [int]$r.PassedCount; Failed = $failed; Skipped = [int]$r.SkippedCount } | ConvertTo-Json | Set-Content $SummaryPath
+        $skippedNames = @($r.Skipped | ForEach-Object { $_.ExpandedPath })
+        @{ Passed = [int]$r.PassedCount; Failed = $failed; Skipped = [int]$r.SkippedCount; SkippedNames = $skippedNames } | ConvertTo-Json | Set-Content $SummaryPath
     }
     $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes(
         "& { $script } -PesterModule '$pester' -Paths @($(($paths | ForEach-Object { "'$_'" }) -join ',')) -SummaryPath '$summary'"))
@@ -264,6 +265,7 @@ function Invoke-PesterSuite {
         return [pscustomobject]@{ Name = 'Pester'; Passed = 0; Failed = 1; Skipped = 0; Note = '' }
     }
     $s = Get-Content -Raw $summary | ConvertFrom-Json
+    foreach ($n in @($s.SkippedNames)) { if ($n) { Write-Host "  skipped: $n" } }
     [pscustomobject]@{ Name = 'Pester'; Passed = [int]$s.Passed; Failed = [int]$s.Failed; Skipped = [int]$s.Skipped; Note = '' }
 }
 
