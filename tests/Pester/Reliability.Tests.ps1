@@ -75,7 +75,7 @@ Describe 'The bad input corpus' {
     }
 
     It 'a CSV with a missing column and an extra one' {
-        $rows = @(Import-Csv (Join-Path $script:Data 'missing-column.csv') | ForEach-Object { $_ | Add-Member Expect 'InputObjectMissingMandatory' -PassThru })
+        $rows = @(Import-Csv (Join-Path $script:Data 'missing-column.csv') | ForEach-Object { $_ | Add-Member Expect 'MissingPoolKey' -PassThru })
         Assert-Corpus $rows { param($r) $r | Get-DyplsRecordUrl @args }
     }
 

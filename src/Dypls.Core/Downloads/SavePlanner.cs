@@ -89,7 +89,8 @@ namespace Dypls.Downloads
             }
             catch (Exception ex) when (ex is ArgumentException || ex is PathTooLongException || ex is NotSupportedException)
             {
-                return SavePlan.Invalid(new DyplsException("InvalidFileName", $"CallId '{MessageText.Shorten(callId)}' gives no usable file name: {ex.Message}", ex));
+                return SavePlan.Invalid(new DyplsException("InvalidFileName", $"CallId '{MessageText.Shorten(callId)}' gives no usable file name: {ex.Message}" +
+                    StorageErrors.PathTooLongAdvice(ex, Path.Combine(_destination, _template.Render(callId, callTime, poolKey))), ex));
             }
             // Belt and braces: the sanitizer already keeps every segment inside the destination.
             if (!finalBase.StartsWith(_root, StringComparison.Ordinal))

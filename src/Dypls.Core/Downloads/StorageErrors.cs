@@ -67,7 +67,20 @@ namespace Dypls.Downloads
                     "transfers in flight were kept as .dypls-partial files and resume on the next run. Free some space (or choose another -Destination) and run the same command again.",
                     ex, stopsRun: true);
             }
-            return new DyplsException("DestinationNotWritable", $"could not {what} '{path}': {ex.Message}", ex);
+            return new DyplsException("DestinationNotWritable", $"could not {what} '{path}': {ex.Message}{PathTooLongAdvice(ex, path)}", ex);
+        }
+
+        /// <summary>
+        /// For a path that is too long: what to do. Windows PowerShell 5.1 (powershell.exe) is not long-path aware, so the
+        /// .NET Framework refuses any path of 260 characters or more, whatever the LongPathsEnabled policy says; Linux
+        /// and macOS refuse 4096 (1024) and any name over 255 bytes. The refusal comes before a byte is written: the
+        /// hidden names of a recording are longer than its final one, so nothing half-written can appear.
+        /// </summary>
+        public static string PathTooLongAdvice(Exception ex, string path)
+        {
+            if (!(ex is PathTooLongException)) return string.Empty;
+            return $" The path is {path.Length} characters long. Windows PowerShell 5.1 cannot use paths of 260 characters or more: " +
+                   "choose a shorter -Destination or -FileNameTemplate, or run the command in PowerShell 7.";
         }
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
@@ -15,18 +16,21 @@ namespace Dypls.Commands
     /// </summary>
     public abstract class CallRecordCommandBase<TResult> : DyplsApiCommandBase, IDisposable
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        // CallId, CallTime and PoolKey are not Mandatory on purpose: a row without them must reach RowRequest and get
+        // MissingCallId (with the -Encoding UTF8 hint when its headers are mojibake) or MissingPoolKey, as the README's
+        // error table says, instead of PowerShell's InputObjectMissingMandatory; and a runbook is never prompted.
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("call_id", "CallRecordId", "呼叫记录ID", "呼叫ID")]
         [AllowEmptyString]
         public string CallId { get; set; } = string.Empty;
 
         /// <summary>"yyyy-MM-dd HH:mm:ss" Beijing time, [datetime], [datetimeoffset], or Unix epoch milliseconds.</summary>
-        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
         [Alias("call_time", "StartTime", "呼叫发起时间", "呼叫时间")]
         [AllowNull, AllowEmptyString]
         public object? CallTime { get; set; }
 
-        [Parameter(Mandatory = true, Position = 2, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
         [Alias("pool_key", "号码池Key", "号码池")]
         [AllowEmptyString]
         public string PoolKey { get; set; } = string.Empty;
@@ -50,6 +54,7 @@ namespace Dypls.Commands
 
         protected override void BeginProcessing()
         {
+            PromptGuard.Apply(this); // before the first WriteDebug: -Debug never prompts (Windows PowerShell 5.1)
             Concurrency = new AdaptiveConcurrency(Limit.Value);
             ConfigureConcurrency(Concurrency);
             Runner = new OrderedParallelRunner<TResult>(RowSlots);
@@ -66,7 +71,7 @@ namespace Dypls.Commands
             RowRequest request;
             try
             {
-                request = RowRequest.Parse(CallId, CallTime, PoolKey);
+                request = RowRequest.Parse(CallId, CallTime, PoolKey, () => InputObject?.Properties.Select(p => p.Name) ?? Enumerable.Empty<string>());
             }
             catch (DyplsException ex)
             {

@@ -467,7 +467,7 @@ public sealed class CredentialChainTests : IDisposable
         var a = CredentialChain.Resolve(_t.Options());
         var b = CredentialChain.Resolve(_t.Options());
         Assert.Same(a, b);
-        var withClock = CredentialChain.Resolve(_t.Options(o => o.Clock = () => DateTimeOffset.UnixEpoch));
+        var withClock = CredentialChain.Resolve(_t.Options(o => o.Clock = () => DateTimeOffset.FromUnixTimeSeconds(0)));
         Assert.NotSame(a, withClock);
         _t.Env[Env.ImdsV1Disabled] = "true";
         Assert.NotSame(a, CredentialChain.Resolve(_t.Options()));

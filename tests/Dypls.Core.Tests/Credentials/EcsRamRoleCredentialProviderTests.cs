@@ -250,7 +250,7 @@ public sealed class EcsRamRoleCredentialProviderTests : IAsyncLifetime
     [Fact]
     public async Task Supplied_handler_is_used_for_metadata_calls()
     {
-        using var handler = new CountingHandler(new SocketsHttpHandler { UseProxy = false });
+        using var handler = new CountingHandler(new HttpClientHandler { UseProxy = false });
         var c = await Provider(o => o.MetadataHttpMessageHandler = handler).GetCredentialAsync(CancellationToken.None);
         Assert.Equal("STS.ecsKey0001", c.AccessKeyId);
         Assert.Equal(2, handler.Count);

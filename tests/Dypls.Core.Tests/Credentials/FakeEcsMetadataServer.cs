@@ -1,31 +1,29 @@
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
+using Dypls.Core.Tests.TestServers;
 
 namespace Dypls.Core.Tests.Credentials;
 
 /// <summary>
 /// Stand-in for the ECS metadata service (100.100.100.200) on 127.0.0.1, random port. Counts requests
-/// so tests can prove caching, and checks the IMDSv2 headers like the real one.
+/// so tests can prove caching, and checks the IMDSv2 headers like the real one. Plain sockets, so it runs on net472 too.
 /// </summary>
 internal sealed class FakeEcsMetadataServer : IAsyncDisposable
 {
     public const string SecretValue = "ecsSecretIIIIIIIIIIIIIIIIIIIII";
     public const string StsTokenValue = "ecsTokenJJJJJJJJJJJJJJJJJJJJJJJ";
 
-    private readonly WebApplication _app;
+    private const string TokenPath = "/latest/api/token";
+    private const string CredentialsPath = "/latest/meta-data/ram/security-credentials/";
+    private LoopbackHttpServer _server = null!;
     private int _tokenRequests, _credentialRequests, _credentialRequestsWithoutToken, _tokenGeneration;
 
-    private FakeEcsMetadataServer(WebApplication app, Func<DateTimeOffset> clock)
+    private FakeEcsMetadataServer(Func<DateTimeOffset> clock)
     {
-        _app = app;
         Clock = clock;
     }
 
-    public Uri Endpoint { get; private set; } = null!;
+    public Uri Endpoint => _server.BaseUri;
     public Func<DateTimeOffset> Clock { get; }
     public string Role { get; set; } = "my-role";
     public bool TokenEndpointAvailable { get; set; } = true;
@@ -46,35 +44,46 @@ internal sealed class FakeEcsMetadataServer : IAsyncDisposable
     /// <summary>Invalidates the issued token, as a restarted metadata service would.</summary>
     public void RotateToken() => Interlocked.Increment(ref _tokenGeneration);
 
-    public static async Task<FakeEcsMetadataServer> StartAsync(Func<DateTimeOffset>? clock = null)
+    public static Task<FakeEcsMetadataServer> StartAsync(Func<DateTimeOffset>? clock = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var server = new FakeEcsMetadataServer(app, clock ?? (() => DateTimeOffset.UtcNow));
-        app.MapPut("/latest/api/token", server.TokenAsync);
-        app.MapGet("/latest/meta-data/ram/security-credentials/{role}", server.CredentialAsync);
-        await app.StartAsync();
-        server.Endpoint = new Uri(app.Urls.First().TrimEnd('/') + "/");
-        return server;
+        var server = new FakeEcsMetadataServer(clock ?? (() => DateTimeOffset.UtcNow));
+        server._server = new LoopbackHttpServer(server.RouteAsync);
+        return Task.FromResult(server);
     }
 
-    private async Task TokenAsync(HttpContext ctx)
+    /// <summary>PUT the token, GET a role's credentials; anything else is 404, or 405 for the wrong method, as the real one.</summary>
+    private Task RouteAsync(LoopbackContext ctx)
+    {
+        var path = ctx.Request.Path;
+        if (path == TokenPath) return ctx.Request.Method == "PUT" ? TokenAsync(ctx) : Status(ctx, 405);
+        if (path.StartsWith(CredentialsPath, StringComparison.Ordinal) && path.Length > CredentialsPath.Length && path.IndexOf('/', CredentialsPath.Length) < 0)
+        {
+            return ctx.Request.Method == "GET" ? CredentialAsync(ctx, path.Substring(CredentialsPath.Length)) : Status(ctx, 405);
+        }
+        return Status(ctx, 404);
+    }
+
+    private static Task Status(LoopbackContext ctx, int status)
+    {
+        ctx.Response.StatusCode = status;
+        return Task.CompletedTask;
+    }
+
+    private async Task TokenAsync(LoopbackContext ctx)
     {
         Interlocked.Increment(ref _tokenRequests);
-        await Task.Delay(Delay, ctx.RequestAborted);
-        LastTtlHeader = ctx.Request.Headers["X-aliyun-ecs-metadata-token-ttl-seconds"].ToString();
+        await Task.Delay(Delay, ctx.Aborted);
+        LastTtlHeader = ctx.Request.Header("X-aliyun-ecs-metadata-token-ttl-seconds");
         if (!TokenEndpointAvailable) { ctx.Response.StatusCode = 404; return; }
         if (!int.TryParse(LastTtlHeader, out var ttl) || ttl < 1 || ttl > 21600) { ctx.Response.StatusCode = 400; return; }
         await ctx.Response.WriteAsync(IssuedToken);
     }
 
-    private async Task CredentialAsync(HttpContext ctx)
+    private async Task CredentialAsync(LoopbackContext ctx, string role)
     {
         Interlocked.Increment(ref _credentialRequests);
-        await Task.Delay(Delay + CredentialDelay, ctx.RequestAborted);
-        var token = ctx.Request.Headers["X-aliyun-ecs-metadata-token"].ToString();
+        await Task.Delay(Delay + CredentialDelay, ctx.Aborted);
+        var token = ctx.Request.Header("X-aliyun-ecs-metadata-token");
         if (token.Length == 0)
         {
             Interlocked.Increment(ref _credentialRequestsWithoutToken);
@@ -82,7 +91,7 @@ internal sealed class FakeEcsMetadataServer : IAsyncDisposable
         }
         else if (token != IssuedToken) { ctx.Response.StatusCode = 401; return; }
 
-        if ((string?)ctx.Request.RouteValues["role"] != Role) { ctx.Response.StatusCode = 404; return; }
+        if (role != Role) { ctx.Response.StatusCode = 404; return; }
         if (CredentialStatus != 200) { ctx.Response.StatusCode = CredentialStatus; return; }
         if (CredentialBody != null) { await ctx.Response.WriteAsync(CredentialBody); return; }
 
@@ -107,10 +116,5 @@ internal sealed class FakeEcsMetadataServer : IAsyncDisposable
         return new DateTimeOffset(e.Year, e.Month, e.Day, e.Hour, e.Minute, e.Second, TimeSpan.Zero);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        try { await _app.StopAsync(cts.Token); } catch (OperationCanceledException) { }
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

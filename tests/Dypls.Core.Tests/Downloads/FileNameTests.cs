@@ -38,7 +38,7 @@ public class FileNameTests
         Assert.DoesNotContain(s, c => c < 0x20 || "<>:\"/\\|?*".Contains(c));
         Assert.NotEqual(".", s);
         Assert.NotEqual("..", s);
-        Assert.False(s.EndsWith('.') || s.EndsWith(' '));
+        Assert.False(s.EndsWith(".", StringComparison.Ordinal) || s.EndsWith(" ", StringComparison.Ordinal));
         var stem = s.Split('.')[0];
         Assert.DoesNotContain(stem.ToUpperInvariant(), new[] { "CON", "PRN", "AUX", "NUL", "COM1", "LPT9", "CONIN$" });
         Assert.False(s.EndsWith(".dypls-partial", StringComparison.OrdinalIgnoreCase));

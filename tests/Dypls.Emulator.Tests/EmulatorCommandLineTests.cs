@@ -1,7 +1,7 @@
 using Xunit;
 using Dypls.Emulator;
 
-namespace Dypls.Core.Tests.Emulator;
+namespace Dypls.Emulator.Tests;
 
 public class EmulatorCommandLineTests
 {

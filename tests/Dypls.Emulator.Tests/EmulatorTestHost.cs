@@ -8,7 +8,7 @@ using System.Xml.Linq;
 using Dypls.Emulator;
 using Dypls.Signing;
 
-namespace Dypls.Core.Tests.Emulator;
+namespace Dypls.Emulator.Tests;
 
 /// <summary>How a test sends an RPC call: GET with a query, POST with a form body, or POST with a query.</summary>
 public enum RpcTransport

@@ -7,9 +7,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Dypls.Emulator;
-using static Dypls.Core.Tests.Emulator.EmulatorTestHost;
+using static Dypls.Emulator.Tests.EmulatorTestHost;
 
-namespace Dypls.Core.Tests.Emulator;
+namespace Dypls.Emulator.Tests;
 
 /// <summary>
 /// The emulator features the save engine v2 is proven with (issue 9 and 10): the RAM-denied identity, bodies that never

@@ -6,9 +6,9 @@ using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
 using Dypls.Emulator;
-using static Dypls.Core.Tests.Emulator.EmulatorTestHost;
+using static Dypls.Emulator.Tests.EmulatorTestHost;
 
-namespace Dypls.Core.Tests.Emulator;
+namespace Dypls.Emulator.Tests;
 
 /// <summary>Fault injection: each kind at rate 1 gives exactly its answer, rate 0 none, and a seed repeats itself.</summary>
 public class EmulatorFaultTests

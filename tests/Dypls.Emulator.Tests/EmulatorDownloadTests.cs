@@ -4,9 +4,9 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Xml.Linq;
 using Dypls.Emulator;
-using static Dypls.Core.Tests.Emulator.EmulatorTestHost;
+using static Dypls.Emulator.Tests.EmulatorTestHost;
 
-namespace Dypls.Core.Tests.Emulator;
+namespace Dypls.Emulator.Tests;
 
 public class EmulatorDownloadTests
 {

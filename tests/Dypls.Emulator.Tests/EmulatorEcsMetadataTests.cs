@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Dypls.Emulator;
-using static Dypls.Core.Tests.Emulator.EmulatorTestHost;
+using static Dypls.Emulator.Tests.EmulatorTestHost;
 
-namespace Dypls.Core.Tests.Emulator;
+namespace Dypls.Emulator.Tests;
 
 public class EmulatorEcsMetadataTests
 {

@@ -3,7 +3,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Xunit;
 
-namespace Dypls.Core.Tests.Emulator;
+namespace Dypls.Emulator.Tests;
 
 /// <summary>The emulator as a real process: the stdout protocol scripts rely on, and a clean stop on SIGTERM.</summary>
 public class EmulatorProcessTests
