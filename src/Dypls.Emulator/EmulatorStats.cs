@@ -9,6 +9,7 @@ public sealed class EmulatorStats
     private long _downloadRequests, _rangeRequests, _downloadBytes, _expiredDownloads;
     private long _currentRequests, _maxConcurrentRequests, _metadataRequests, _cutDownloads;
     private long _faultsInjected;
+    private long _stsRequests, _stsIssued, _stsAssumeRole, _stsAssumeRoleWithOidc, _stsFailures, _credentialsUriRequests;
     private readonly long[] _faults = new long[Enum.GetValues<FaultKind>().Length];
 
     public long ApiRequests => Interlocked.Read(ref _apiRequests);
@@ -31,6 +32,28 @@ public sealed class EmulatorStats
     public long MetadataRequests => Interlocked.Read(ref _metadataRequests);
     /// <summary>Download bodies cut off on purpose (fault injection).</summary>
     public long CutDownloads => Interlocked.Read(ref _cutDownloads);
+
+    /// <summary>STS calls (AssumeRole, AssumeRoleWithOIDC) of any outcome.</summary>
+    public long StsRequests => Interlocked.Read(ref _stsRequests);
+    /// <summary>Sessions issued: by AssumeRole, AssumeRoleWithOIDC and the credentials URI. A refresh is one more.</summary>
+    public long StsIssued => Interlocked.Read(ref _stsIssued);
+    public long StsAssumeRole => Interlocked.Read(ref _stsAssumeRole);
+    public long StsAssumeRoleWithOidc => Interlocked.Read(ref _stsAssumeRoleWithOidc);
+    /// <summary>STS calls answered with an error code.</summary>
+    public long StsFailures => Interlocked.Read(ref _stsFailures);
+    public long CredentialsUriRequests => Interlocked.Read(ref _credentialsUriRequests);
+
+    internal void StsRequest() => Interlocked.Increment(ref _stsRequests);
+    internal void StsFailure() => Interlocked.Increment(ref _stsFailures);
+    internal void CredentialsUriRequest() => Interlocked.Increment(ref _credentialsUriRequests);
+
+    internal void SessionIssued(bool oidc, bool uri = false)
+    {
+        Interlocked.Increment(ref _stsIssued);
+        if (uri) return;
+        if (oidc) Interlocked.Increment(ref _stsAssumeRoleWithOidc);
+        else Interlocked.Increment(ref _stsAssumeRole);
+    }
 
     internal void ApiRequest() => Interlocked.Increment(ref _apiRequests);
     internal void ApiSuccess() => Interlocked.Increment(ref _apiSucceeded);
@@ -87,6 +110,12 @@ public sealed class EmulatorStats
         Interlocked.Exchange(ref _metadataRequests, 0);
         Interlocked.Exchange(ref _cutDownloads, 0);
         Interlocked.Exchange(ref _faultsInjected, 0);
+        Interlocked.Exchange(ref _stsRequests, 0);
+        Interlocked.Exchange(ref _stsIssued, 0);
+        Interlocked.Exchange(ref _stsAssumeRole, 0);
+        Interlocked.Exchange(ref _stsAssumeRoleWithOidc, 0);
+        Interlocked.Exchange(ref _stsFailures, 0);
+        Interlocked.Exchange(ref _credentialsUriRequests, 0);
         for (var i = 0; i < _faults.Length; i++)
         {
             Interlocked.Exchange(ref _faults[i], 0);
@@ -97,7 +126,7 @@ public sealed class EmulatorStats
         DownloadRequests, RangeRequests, DownloadBytes, ExpiredDownloads, MaxConcurrentRequests, MetadataRequests, CutDownloads,
         FaultsInjected, Fault(FaultKind.Api5xx), Fault(FaultKind.ApiThrottle), Fault(FaultKind.ApiSystemError), Fault(FaultKind.ApiReset),
         Fault(FaultKind.ApiStall), Fault(FaultKind.Download5xx), Fault(FaultKind.DownloadTruncate), Fault(FaultKind.DownloadStall),
-        Fault(FaultKind.DownloadExpired));
+        Fault(FaultKind.DownloadExpired), StsRequests, StsIssued, StsAssumeRole, StsAssumeRoleWithOidc, StsFailures, CredentialsUriRequests);
 }
 
 /// <summary>The JSON shape of GET /_emulator/stats (camelCase).</summary>
@@ -123,7 +152,13 @@ public sealed record StatsSnapshot(
     [property: JsonPropertyName("faultDownload5xx")] long FaultDownload5xx,
     [property: JsonPropertyName("faultDownloadTruncate")] long FaultDownloadTruncate,
     [property: JsonPropertyName("faultDownloadStall")] long FaultDownloadStall,
-    [property: JsonPropertyName("faultDownloadExpired")] long FaultDownloadExpired);
+    [property: JsonPropertyName("faultDownloadExpired")] long FaultDownloadExpired,
+    [property: JsonPropertyName("stsRequests")] long StsRequests,
+    [property: JsonPropertyName("stsIssued")] long StsIssued,
+    [property: JsonPropertyName("stsAssumeRole")] long StsAssumeRole,
+    [property: JsonPropertyName("stsAssumeRoleWithOidc")] long StsAssumeRoleWithOidc,
+    [property: JsonPropertyName("stsFailures")] long StsFailures,
+    [property: JsonPropertyName("credentialsUriRequests")] long CredentialsUriRequests);
 
 /// <summary>The kinds of injected faults counted in <see cref="EmulatorStats"/> (rates and the expiry budget).</summary>
 public enum FaultKind
