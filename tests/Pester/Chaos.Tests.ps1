@@ -58,7 +58,7 @@ Describe 'Chaos' {
         }
         # Every saved recording is byte-exact; nothing partial at a final name.
         foreach ($r in $results) { Get-FileMd5 $r.Path | Should -Be $expected[$r.CallId] }
-        $finals = @(Get-ChildItem -LiteralPath $dest -File | Where-Object { $_.Name -notlike '.*.dypls-partial*' })
+        $finals = @(Get-ChildItem -LiteralPath $dest -File | Where-Object { $_.Name -notlike '.*.dypls-*' })
         $finals.Count | Should -Be $results.Count
         foreach ($f in $finals) { Get-FileMd5 $f.FullName | Should -Be $expected[[IO.Path]::GetFileNameWithoutExtension($f.Name)] }
         # The faults really happened.

@@ -25,7 +25,7 @@ BeforeAll {
         [BitConverter]::ToString([Security.Cryptography.MD5]::HashData($bytes)).Replace('-', '').ToLowerInvariant()
     }
     function Get-FileMd5([string] $Path) { (Get-FileHash -Algorithm MD5 -LiteralPath $Path).Hash.ToLowerInvariant() }
-    function Get-FinalFiles([string] $Dir) { @(Get-ChildItem -LiteralPath $Dir -File -Recurse -Force -ErrorAction SilentlyContinue | Where-Object { $_.Name -notlike '.*.dypls-partial*' }) }
+    function Get-FinalFiles([string] $Dir) { @(Get-ChildItem -LiteralPath $Dir -File -Recurse -Force -ErrorAction SilentlyContinue | Where-Object { $_.Name -notlike '.*.dypls-*' }) }
     $script:KnownErrorIds = @('MissingCallId', 'InvalidCallId', 'MissingPoolKey', 'InvalidPoolKey', 'InvalidCallTime', 'InputObjectMissingMandatory')
 
     # Runs rows through a cmdlet and checks: one error per bad row with its expected id and the row as
@@ -146,7 +146,7 @@ Import-Csv '$csv' | Save-DyplsRecording -Destination '$dest' -Endpoint $($script
             $files = Get-FinalFiles $dest
             $files.Count | Should -Be 60
             foreach ($f in $files) { Get-FileMd5 $f.FullName | Should -Be (Get-ExpectedMd5 ([IO.Path]::GetFileNameWithoutExtension($f.Name))) }
-            Get-ChildItem -LiteralPath $dest -Force -Filter '*.dypls-partial*' | Should -BeNullOrEmpty
+            Get-ChildItem -LiteralPath $dest -Force -Filter '.*.dypls-*' | Should -BeNullOrEmpty -Because 'no partial, meta or lock file is left'
         }
         finally { Set-EmulatorSetting @{ recordingSize = 65536; downloadLatencyMs = 0; downloadSlowBytesPerSecond = 0 } }
     }

@@ -27,7 +27,7 @@ BeforeAll {
     }
     function Get-FileMd5([string] $Path) { (Get-FileHash -Algorithm MD5 -LiteralPath $Path).Hash.ToLowerInvariant() }
     # Files at final names (not our .dypls-partial working files).
-    function Get-FinalFiles([string] $Dir) { Get-ChildItem -LiteralPath $Dir -File -Recurse -Force | Where-Object { $_.Name -notlike '.*.dypls-partial*' } }
+    function Get-FinalFiles([string] $Dir) { Get-ChildItem -LiteralPath $Dir -File -Recurse -Force | Where-Object { $_.Name -notlike '.*.dypls-*' } }
 }
 
 AfterAll {
@@ -58,7 +58,7 @@ Describe 'Import-Csv | Save-DyplsRecording' {
             $r.Md5 | Should -Be (Get-FileMd5 $r.Path)
             $r.Length | Should -Be 65536
         }
-        Get-ChildItem -LiteralPath $script:BulkDest -Force -Filter '*.dypls-partial*' | Should -BeNullOrEmpty
+        Get-ChildItem -LiteralPath $script:BulkDest -Force -Filter '.*.dypls-*' | Should -BeNullOrEmpty
         $script:BulkStats.apiRequests | Should -Be 500
         $script:BulkStats.downloadRequests | Should -Be 500
     }
@@ -130,7 +130,7 @@ Describe 'Resuming and refreshing' {
         (Get-Stats).rangeRequests | Should -Be 1
         (Get-Stats).downloadBytes | Should -Be (65536 - 30000)
         Get-FileMd5 $second.Path | Should -Be (Get-ExpectedMd5 'cut-2')
-        Get-ChildItem -LiteralPath $dest -Force -Filter '*.dypls-partial*' | Should -BeNullOrEmpty
+        Get-ChildItem -LiteralPath $dest -Force -Filter '.*.dypls-*' | Should -BeNullOrEmpty
     }
 
     It 'gets a fresh URL when a given one has expired' {

@@ -1,12 +1,14 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Net.Http;
 using System.Text;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Dypls.Credentials;
+using Dypls.Http;
 using Dypls.Signing;
 
 namespace Dypls.Api
@@ -45,6 +47,9 @@ namespace Dypls.Api
 
         public Uri Endpoint => _endpoint;
 
+        /// <summary>An answer is a few hundred bytes; anything past this is not a Dyplsapi answer and is not read.</summary>
+        public const int MaxAnswerBytes = 64 * 1024;
+
         /// <summary>Receives safe, human-readable trace lines (no secrets, URLs redacted). Called from any thread.</summary>
         public Action<string>? Trace { get; set; }
 
@@ -59,66 +64,48 @@ namespace Dypls.Api
                 ["CallTime"] = callTime,
                 ["PoolKey"] = poolKey,
             };
-            if (!string.IsNullOrEmpty(_options.RegionId)) parameters["RegionId"] = _options.RegionId!;
             return CallAsync(parameters, cancellationToken);
         }
 
-        private async Task<RecordFileUrl> CallAsync(Dictionary<string, string> apiParameters, CancellationToken cancellationToken)
+        private Task<RecordFileUrl> CallAsync(Dictionary<string, string> apiParameters, CancellationToken cancellationToken)
         {
             var maxAttempts = Math.Max(1, _options.MaxAttempts);
             var resigned = false;
             var throttled = 0;
-            for (var attempt = 1; ; attempt++)
+            return RetryLoop.RunAsync(async attempt =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                DyplsApiException failure;
-                TimeSpan? retryAfter = null;
-                try
-                {
-                    await _pacer.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    var result = await SendOnceAsync(apiParameters, attempt, cancellationToken).ConfigureAwait(false);
-                    _pacer.OnSuccess();
-                    return result;
-                }
-                catch (RetryableAnswer answer)
-                {
-                    failure = answer.Failure;
-                    retryAfter = answer.RetryAfter;
-                }
+                await _pacer.WaitAsync(cancellationToken).ConfigureAwait(false);
+                var result = await SendOnceAsync(apiParameters, attempt, cancellationToken).ConfigureAwait(false);
+                _pacer.OnSuccess();
+                return result;
+            }, (exception, attempt) =>
+            {
+                if (!(exception is RetryableAnswer answer)) return RetryStep.Stop();
+                var failure = answer.Failure;
                 failure.Attempts = attempt;
-
                 if (failure.Kind == ApiErrorKind.Resign && !resigned)
                 {
                     // A fresh nonce and timestamp fix a one-off collision or a slow request; a repeat means the clock is wrong.
                     resigned = true;
                     Trace?.Invoke($"{failure.Code}: signing again with a fresh timestamp and nonce.");
-                    continue;
+                    return RetryStep.After(TimeSpan.Zero);
                 }
-                if (failure.Kind == ApiErrorKind.Resign && failure.Code == "InvalidTimeStamp.Expired")
-                {
-                    throw ClockSkew(failure);
-                }
-                if (failure.Kind != ApiErrorKind.Transient)
-                {
-                    throw failure;
-                }
+                if (failure.Kind == ApiErrorKind.Resign && failure.Code == "InvalidTimeStamp.Expired") return RetryStep.Stop(ClockSkew(failure));
+                if (failure.Kind != ApiErrorKind.Transient) return RetryStep.Stop(failure);
                 if (failure.ErrorId == "Throttled")
                 {
                     _pacer.OnThrottled();
                     throttled++;
                 }
-                if (attempt >= maxAttempts + Math.Min(throttled, ThrottledAttemptsAllowance))
-                {
-                    throw Exhausted(failure);
-                }
+                if (attempt >= maxAttempts + Math.Min(throttled, ThrottledAttemptsAllowance)) return RetryStep.Stop(Exhausted(failure));
 
                 // Once pacing is on, the shared slots space out throttled retries; a backoff on top would leave the quota idle.
                 var delay = failure.ErrorId == "Throttled" && _pacer.Rate != null
-                    ? retryAfter ?? TimeSpan.Zero
-                    : BackoffDelay(attempt, retryAfter);
+                    ? answer.RetryAfter ?? TimeSpan.Zero
+                    : BackoffDelay(attempt, answer.RetryAfter);
                 Trace?.Invoke($"Attempt {attempt} of {maxAttempts} failed ({failure.Code ?? failure.ErrorId}); retrying in {delay.TotalMilliseconds:0} ms.");
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-            }
+                return RetryStep.After(delay);
+            }, cancellationToken);
         }
 
         /// <summary>Full jitter: uniform in [0, min(max, base * 2^(attempt-1))]; a server's x-acs-retry-after is a floor.</summary>
@@ -140,12 +127,13 @@ namespace Dypls.Api
         {
             var credential = await _credentials.GetCredentialAsync(cancellationToken).ConfigureAwait(false);
             var sentAt = _options.Clock();
-            var signed = RpcSigner.SignRequest("POST", apiParameters, credential.AccessKeyId, credential.AccessKeySecret,
-                credential.SecurityToken, sentAt, Guid.NewGuid().ToString("N"));
+            var signed = RpcSigner.SignRequest("POST", apiParameters, credential, sentAt, Guid.NewGuid().ToString("N"));
 
             using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             attemptCts.CancelAfter(_options.RequestTimeout);
-            HttpResponseMessage response;
+            // The attempt's deadline covers the headers and the whole body: a body that never ends cannot hold a row.
+            var bounded = new BoundedResponse(attemptCts.Token);
+            HttpResponseMessage? response = null;
             string body;
             try
             {
@@ -154,16 +142,20 @@ namespace Dypls.Api
                 {
                     Content = new StringContent(RpcSigner.ToQueryString(signed), Encoding.UTF8, "application/x-www-form-urlencoded"),
                 };
-                response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, attemptCts.Token).ConfigureAwait(false);
-                body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                response = await bounded.WaitAsync(_http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptCts.Token)).ConfigureAwait(false);
+                bounded.Response = response;
+                body = await bounded.ReadCappedTextAsync(response.Content, MaxAnswerBytes).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
+                response?.Dispose();
                 throw new RetryableAnswer(new DyplsApiException("RequestTimeout",
                     $"Dyplsapi at {_endpoint.Host} did not answer within {_options.RequestTimeout.TotalSeconds:0.#} s.", ApiErrorKind.Transient), null);
             }
-            catch (HttpRequestException ex)
+            catch (Exception ex) when (ex is HttpRequestException || ex is IOException || ex is ObjectDisposedException)
             {
+                response?.Dispose();
+                if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
                 throw new RetryableAnswer(new DyplsApiException("NetworkError",
                     $"Could not reach Dyplsapi at {_endpoint.Host}: {Describe(ex)}", ApiErrorKind.Transient, inner: null), null);
             }

@@ -23,8 +23,6 @@ namespace Dypls.Api
 
         public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 
-        public string? RegionId { get; set; }
-
         /// <summary>Local clock; tests replace it.</summary>
         public Func<DateTimeOffset> Clock { get; set; } = () => DateTimeOffset.UtcNow;
     }

@@ -31,6 +31,11 @@ namespace Dypls.Credentials
 
         public string MaskedAccessKeyId => Mask(AccessKeyId);
 
+        private byte[]? _rpcSigningKey;
+
+        /// <summary>The RPC V1 HMAC key (secret + "&amp;" as UTF-8), derived once per credential rather than once per request.</summary>
+        internal byte[] RpcSigningKey => _rpcSigningKey ??= System.Text.Encoding.UTF8.GetBytes(AccessKeySecret + "&");
+
         /// <summary>First 4 and last 3 characters of the id, the rest as '*'.</summary>
         public static string Mask(string accessKeyId)
         {

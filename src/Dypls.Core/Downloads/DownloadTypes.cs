@@ -13,11 +13,11 @@ namespace Dypls.Downloads
         /// <summary>Continued from a partial file left by an earlier attempt or run.</summary>
         Resumed,
 
-        /// <summary>A complete file was already there (or another row of this run fetched it); nothing was fetched.</summary>
+        /// <summary>A complete file was already there (or another row or run fetched it); nothing was fetched.</summary>
         Skipped,
     }
 
-    public sealed class DownloadOptions
+    public sealed class SaveOptions
     {
         /// <summary>Download attempts per recording (network failures, 5xx, cut or stalled bodies, bad checksums).</summary>
         public int MaxAttempts { get; set; } = 5;
@@ -30,44 +30,56 @@ namespace Dypls.Downloads
         public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
         /// <summary>A URL is refreshed before use when it expires within this margin.</summary>
-        public TimeSpan UrlSafetyMargin { get; set; } = TimeSpan.FromMinutes(2);
+        public TimeSpan UrlSafetyMargin { get; set; } = DownloadUrlPolicy.DefaultSafetyMargin;
 
         /// <summary>How many times one recording may get a fresh URL after an expiry.</summary>
         public int MaxUrlRefreshes { get; set; } = 3;
 
         public int BufferSize { get; set; } = 64 * 1024;
 
+        /// <summary>
+        /// How long a row waits for another run that owns its recording and shows no sign of life (no heartbeat, no new
+        /// bytes) before it fails with RecordingBusy. Null: three idle timeouts, at least 30 s.
+        /// </summary>
+        public TimeSpan? BusyWaitLimit { get; set; }
+
         public Func<DateTimeOffset> Clock { get; set; } = () => DateTimeOffset.UtcNow;
+
+        internal TimeSpan EffectiveBusyWaitLimit =>
+            BusyWaitLimit ?? TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, IdleTimeout.Ticks * 3));
     }
 
-    /// <summary>One recording to save.</summary>
-    public sealed class DownloadJob
+    /// <summary>One recording to save, as the planner decided it.</summary>
+    public sealed class SaveJob
     {
-        public DownloadJob(string callId, string finalPathWithoutExtension, Func<CancellationToken, Task<RecordFileUrl>> freshUrl)
+        public SaveJob(string callId, string finalBase, Func<CancellationToken, Task<RecordFileUrl>> freshUrl)
         {
             CallId = callId;
-            FinalPathWithoutExtension = finalPathWithoutExtension;
+            FinalBase = finalBase;
             FreshUrl = freshUrl;
         }
 
         public string CallId { get; }
 
         /// <summary>Full path of the final file, without its extension (that comes from the response).</summary>
-        public string FinalPathWithoutExtension { get; }
+        public string FinalBase { get; }
 
         /// <summary>Asks the API for a new URL.</summary>
         public Func<CancellationToken, Task<RecordFileUrl>> FreshUrl { get; }
 
-        /// <summary>A URL already in hand (e.g. from Get-DyplsRecordUrl); used while it has a safe margin left.</summary>
+        /// <summary>A URL given on input (Get-DyplsRecordUrl output, a CSV column); used while it has a safe margin left.</summary>
         public RecordFileUrl? KnownUrl { get; set; }
 
-        /// <summary>Overwrite an existing final file.</summary>
-        public bool Force { get; set; }
+        /// <summary>
+        /// -Force: a finished file last written before this instant is replaced. One written since (by this run or one that
+        /// overlaps it) is reported as Skipped, so duplicates and overlapping -Force runs download once.
+        /// </summary>
+        public DateTime? ReplaceFilesOlderThanUtc { get; set; }
     }
 
-    public sealed class DownloadResult
+    public sealed class SaveResult
     {
-        public DownloadResult(string path, long length, DownloadStatus status, int attempts, int apiCalls, RecordFileUrl? url, string? md5)
+        public SaveResult(string path, long length, DownloadStatus status, int attempts, int apiCalls, RecordFileUrl? url, string? md5)
         {
             Path = path;
             Length = length;

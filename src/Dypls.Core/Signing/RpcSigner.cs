@@ -30,9 +30,11 @@ namespace Dypls.Signing
         public static string Sign(string accessKeySecret, string stringToSign) =>
             HmacSha1Base64(accessKeySecret + "&", stringToSign);
 
-        public static string HmacSha1Base64(string key, string data)
+        public static string HmacSha1Base64(string key, string data) => HmacSha1Base64(Encoding.UTF8.GetBytes(key), data);
+
+        internal static string HmacSha1Base64(byte[] key, string data)
         {
-            using var hmac = new HMACSHA1(Encoding.UTF8.GetBytes(key));
+            using var hmac = new HMACSHA1(key);
             return Convert.ToBase64String(hmac.ComputeHash(Encoding.UTF8.GetBytes(data)));
         }
 
@@ -48,6 +50,21 @@ namespace Dypls.Signing
             IDictionary<string, string> apiParameters,
             string accessKeyId,
             string accessKeySecret,
+            string? securityToken,
+            DateTimeOffset now,
+            string nonce) =>
+            SignRequest(httpMethod, apiParameters, accessKeyId, Encoding.UTF8.GetBytes(accessKeySecret + "&"), securityToken, now, nonce);
+
+        /// <summary>The same with a credential's key, derived once for all its requests.</summary>
+        public static SortedDictionary<string, string> SignRequest(
+            string httpMethod, IDictionary<string, string> apiParameters, Credentials.AccessKeyCredential credential, DateTimeOffset now, string nonce) =>
+            SignRequest(httpMethod, apiParameters, credential.AccessKeyId, credential.RpcSigningKey, credential.SecurityToken, now, nonce);
+
+        private static SortedDictionary<string, string> SignRequest(
+            string httpMethod,
+            IDictionary<string, string> apiParameters,
+            string accessKeyId,
+            byte[] signingKey,
             string? securityToken,
             DateTimeOffset now,
             string nonce)
@@ -66,7 +83,7 @@ namespace Dypls.Signing
             {
                 all["SecurityToken"] = securityToken!;
             }
-            all["Signature"] = Sign(accessKeySecret, StringToSign(httpMethod, all));
+            all["Signature"] = HmacSha1Base64(signingKey, StringToSign(httpMethod, all));
             return all;
         }
 

@@ -78,9 +78,17 @@ namespace Dypls.Commands
             WriteResults(all: true);
         }
 
+        /// <summary>
+        /// How long stopping waits for rows in flight to unwind. Every step of a row ends promptly once cancelled (network
+        /// waits are abandoned, the final rename checks the token), so this is a safety bound, not a usual wait.
+        /// </summary>
+        private protected static readonly TimeSpan StopWaitLimit = TimeSpan.FromSeconds(15);
+
         protected override void StopProcessing()
         {
             Runner?.Cancel();
+            // Ctrl+C: nothing may touch the destination once the cmdlet has returned.
+            Runner?.WaitForWorkers(StopWaitLimit);
         }
 
         public void Dispose()
@@ -89,9 +97,9 @@ namespace Dypls.Commands
         }
 
         /// <summary>
-        /// Wraps a row's work so that an authentication failure (which every row would hit alike) cancels
-        /// all other rows at once, from the worker, instead of when the pipeline thread gets to it: that
-        /// keeps a wrong secret down to the handful of requests already in flight.
+        /// Wraps a row's work so that a failure every row would hit alike (credentials, a denied action, a full disk) cancels
+        /// all other rows at once, from the worker, instead of when the pipeline thread gets to it: that keeps the requests
+        /// after it down to those already in flight.
         /// </summary>
         private protected Func<CancellationToken, Task<TResult>> FailFast(object row, Func<CancellationToken, Task<TResult>> work) => async token =>
         {
@@ -114,6 +122,9 @@ namespace Dypls.Commands
         }
 
         private FatalFailure? _fatalFromWorker;
+        private bool _stopping;
+        private int _rowsDone;
+        private int _rowsFailed;
 
         private protected void WriteResults(bool all)
         {
@@ -122,14 +133,13 @@ namespace Dypls.Commands
                 var task = done.Task;
                 if (task.Status == TaskStatus.RanToCompletion)
                 {
+                    _rowsDone++;
                     WriteObject(task.Result);
                     continue;
                 }
-                var first = Volatile.Read(ref _fatalFromWorker);
-                if (first != null)
+                if (Volatile.Read(ref _fatalFromWorker) != null)
                 {
-                    // Every row would fail the same way: raise the first such failure once, whichever row this is.
-                    _fatal ??= new ErrorRecord(first.Exception, first.Exception.ErrorId, CategoryFor(first.Exception), first.Row);
+                    // Every row would fail the same way: the first such failure is raised once, below, whichever row this is.
                     continue;
                 }
                 if (task.IsCanceled)
@@ -139,6 +149,7 @@ namespace Dypls.Commands
                 var ex = task.Exception!.GetBaseException();
                 if (ex is OperationCanceledException && _fatal != null) continue;
                 var errorId = ex is DyplsException d ? d.ErrorId : "UnexpectedError";
+                _rowsFailed++;
                 WriteError(new ErrorRecord(ex, errorId, CategoryFor(ex), done.Row));
             }
             ThrowIfFatal();
@@ -146,7 +157,22 @@ namespace Dypls.Commands
 
         private void ThrowIfFatal()
         {
-            if (_fatal != null) ThrowTerminatingError(_fatal);
+            if (_fatal == null)
+            {
+                var first = Volatile.Read(ref _fatalFromWorker);
+                if (first == null || _stopping) return;
+                _stopping = true;
+                Runner.Cancel();
+                Runner.WaitForWorkers(StopWaitLimit);
+                // What finished before the failure is still written: the caller sees what was saved.
+                WriteResults(all: true);
+                _fatal = new ErrorRecord(first.Exception, first.Exception.ErrorId, CategoryFor(first.Exception), first.Row)
+                {
+                    ErrorDetails = new ErrorDetails(first.Exception.Message +
+                        $" The run stopped here: {_rowsDone} row(s) finished, {_rowsFailed} failed on their own, the rest were not done; run the same command again once this is fixed."),
+                };
+            }
+            ThrowTerminatingError(_fatal);
         }
     }
 }

@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Management.Automation;
-using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Dypls.Api;
@@ -52,15 +51,9 @@ namespace Dypls.Commands
 
         private protected override int Concurrency => ThrottleLimit;
 
-        private static readonly StringComparer PathComparer =
-            RuntimeInformation.IsOSPlatform(OSPlatform.Linux) ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
-
         private string _destination = string.Empty;
-        private FileNameTemplate _template = null!;
-        private RecordingDownloader _downloader = null!;
-        private readonly Dictionary<string, Task<SavedRecording>> _inFlight = new Dictionary<string, Task<SavedRecording>>(PathComparer);
-        // With -Force an existing file does not mark a row done, so remember what this run has handled.
-        private readonly HashSet<string> _handledWithForce = new HashSet<string>(PathComparer);
+        private SavePlanner _planner = null!;
+        private RecordingSaver _saver = null!;
 
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private long _bytes;
@@ -70,25 +63,28 @@ namespace Dypls.Commands
 
         protected override void BeginProcessing()
         {
+            var runStarted = DateTimeOffset.UtcNow;
+            FileNameTemplate template = null!;
             try
             {
-                _template = new FileNameTemplate(FileNameTemplate);
+                template = new FileNameTemplate(FileNameTemplate);
             }
             catch (DyplsException ex)
             {
                 ThrowTerminatingError(new ErrorRecord(ex, ex.ErrorId, ErrorCategory.InvalidArgument, FileNameTemplate));
             }
             _destination = ResolveDestination();
+            _planner = new SavePlanner(_destination, template, Force, runStarted);
             base.BeginProcessing();
             var connectTimeout = TimeSpan.FromSeconds(ConnectTimeoutSec);
-            _downloader = new RecordingDownloader(Http.SharedHttpClient.Get(connectTimeout), new DownloadOptions
+            _saver = new RecordingSaver(Http.SharedHttpClient.Get(connectTimeout), new SaveOptions
             {
                 MaxAttempts = MaxAttempts,
                 // -TimeoutSec bounds one API attempt and, for downloads, a stretch with no data.
                 IdleTimeout = TimeSpan.FromSeconds(TimeoutSec),
             })
             { Trace = Runner.Verbose };
-            WriteDebug($"Destination: {_destination}; file names: {_template.Template}.");
+            WriteDebug($"Destination: {_destination}; file names: {template.Template}.");
         }
 
         private string ResolveDestination()
@@ -120,49 +116,24 @@ namespace Dypls.Commands
         private protected override void ProcessRow(RowRequest request, object row)
         {
             _seen++;
-            string finalBase;
-            try
+            var plan = _planner.Plan(request.CallId, request.CallTime, request.PoolKey, Url, ExpiresAt is PSObject pso ? pso.BaseObject : ExpiresAt);
+            switch (plan.Kind)
             {
-                finalBase = Path.GetFullPath(Path.Combine(_destination, _template.Render(request.CallId, request.CallTime, request.PoolKey)));
-            }
-            catch (Exception ex) when (ex is ArgumentException || ex is PathTooLongException || ex is NotSupportedException)
-            {
-                Fail(row, new DyplsException("InvalidFileName", $"CallId '{request.CallIdForDisplay}' gives no usable file name: {ex.Message}", ex));
-                return;
-            }
-            // Belt and braces: the sanitizer already keeps every segment inside the destination.
-            var root = _destination.EndsWith(Path.DirectorySeparatorChar.ToString(), StringComparison.Ordinal) ? _destination : _destination + Path.DirectorySeparatorChar;
-            if (!finalBase.StartsWith(root, StringComparison.Ordinal))
-            {
-                Fail(row, new DyplsException("InvalidFileName", $"CallId '{request.CallIdForDisplay}' would be saved outside '{_destination}'."));
-                return;
-            }
-
-            // The same recording twice in one run: download once, report it for both rows.
-            if (_inFlight.TryGetValue(finalBase, out var original))
-            {
-                Runner.Add(row, original.ContinueWith(t => AsSkipped(t.GetAwaiter().GetResult()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
-                return;
-            }
-            if (Force && _handledWithForce.Contains(finalBase))
-            {
-                var existing = RecordingDownloader.FindExisting(finalBase);
-                if (existing != null) { Runner.Add(row, Task.FromResult(Skipped(request, existing))); return; }
-            }
-
-            var knownUrl = KnownUrl();
-            if (!Force)
-            {
-                var existing = RecordingDownloader.FindExisting(finalBase, knownUrl is null ? null : RecordingDownloader.ExtensionFromUrl(knownUrl.DownloadUrl));
-                if (existing != null)
-                {
-                    Runner.Verbose($"CallId '{request.CallIdForDisplay}': '{existing}' is already saved; skipped.");
-                    Runner.Add(row, Task.FromResult(Skipped(request, existing)));
+                case SavePlanKind.Invalid:
+                    Runner.Add(row, Task.FromException<SavedRecording>(plan.Error!));
                     return;
-                }
+                case SavePlanKind.Skip:
+                    Runner.Verbose($"CallId '{request.CallIdForDisplay}': '{plan.ExistingPath}' is already saved; skipped.");
+                    Runner.Add(row, Task.FromResult(Skipped(request, plan.ExistingPath!)));
+                    return;
+                case SavePlanKind.Duplicate:
+                    // The same recording twice in one run: saved once, reported for both rows.
+                    var original = (Task<SavedRecording>)plan.Original!;
+                    Runner.Add(row, original.ContinueWith(t => AsSkipped(t.GetAwaiter().GetResult(), request), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
+                    return;
             }
 
-            if (!ShouldProcess($"CallId '{request.CallIdForDisplay}' to '{finalBase}.*'", "Save recording"))
+            if (!ShouldProcess($"CallId '{request.CallIdForDisplay}' to '{plan.FinalBase}.*'", "Save recording"))
             {
                 return;
             }
@@ -170,7 +141,7 @@ namespace Dypls.Commands
 
             var client = Client;
             var runner = Runner;
-            var job = new DownloadJob(request.CallId, finalBase, async token =>
+            var job = new SaveJob(request.CallId, plan.FinalBase, async token =>
             {
                 runner.Verbose($"CallId '{request.CallIdForDisplay}': querying the download URL.");
                 var url = await client.QueryRecordFileDownloadUrlAsync(request.CallId, request.CallTime, request.PoolKey, token).ConfigureAwait(false);
@@ -178,14 +149,14 @@ namespace Dypls.Commands
                 return url;
             })
             {
-                KnownUrl = knownUrl,
-                Force = Force,
+                KnownUrl = plan.KnownUrl,
+                ReplaceFilesOlderThanUtc = _planner.ReplaceFilesOlderThanUtc,
             };
-            var downloader = _downloader;
-            _inFlight[finalBase] = runner.Start(row, FailFast(row, async token =>
+            var saver = _saver;
+            var task = runner.Start(row, FailFast(row, async token =>
             {
-                runner.Verbose($"CallId '{request.CallIdForDisplay}': saving to '{finalBase}.*'.");
-                var r = await downloader.DownloadAsync(job, n => Interlocked.Add(ref _bytes, n), token).ConfigureAwait(false);
+                runner.Verbose($"CallId '{request.CallIdForDisplay}': saving to '{plan.FinalBase}.*'.");
+                var r = await saver.SaveAsync(job, n => Interlocked.Add(ref _bytes, n), token).ConfigureAwait(false);
                 return new SavedRecording
                 {
                     CallId = request.CallId,
@@ -201,8 +172,7 @@ namespace Dypls.Commands
                     ExpiresAt = r.Url?.ExpiresAt,
                 };
             }));
-            if (Force) _handledWithForce.Add(finalBase);
-            SweepInFlight();
+            _planner.Started(plan.FinalBase, task);
         }
 
         private bool _destinationChecked;
@@ -223,35 +193,12 @@ namespace Dypls.Commands
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException)
             {
-                var error = new DyplsException("DestinationNotWritable",
-                    $"Cannot write recordings to '{_destination}': {ex.Message} Choose a folder you can write to with -Destination.", ex);
+                var error = StorageErrors.IsDiskFull(ex)
+                    ? StorageErrors.ForWrite(ex, "write", probe)
+                    : new DyplsException("DestinationNotWritable",
+                        $"Cannot write recordings to '{_destination}': {ex.Message} Choose a folder you can write to with -Destination.", ex, stopsRun: true);
                 ThrowTerminatingError(new ErrorRecord(error, error.ErrorId, ErrorCategory.WriteError, row));
             }
-        }
-
-        private void SweepInFlight()
-        {
-            if (_inFlight.Count < 1024) return;
-            var done = new List<string>();
-            foreach (var kv in _inFlight) if (kv.Value.IsCompleted) done.Add(kv.Key);
-            foreach (var k in done) _inFlight.Remove(k);
-        }
-
-        private RecordFileUrl? KnownUrl()
-        {
-            if (string.IsNullOrWhiteSpace(Url)) return null;
-            var url = Url!.Trim();
-            DateTimeOffset? expires = RecordFileUrl.ReadExpires(url);
-            var given = ExpiresAt is PSObject pso ? pso.BaseObject : ExpiresAt;
-            switch (given)
-            {
-                case DateTimeOffset dto: expires = dto; break;
-                case DateTime dt: expires = dt.Kind == DateTimeKind.Unspecified ? new DateTimeOffset(dt) : new DateTimeOffset(dt.ToUniversalTime()); break;
-                case string s when DateTimeOffset.TryParse(s, CultureInfo.CurrentCulture, DateTimeStyles.None, out var p): expires = p; break;
-                case string s when DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out var p): expires = p; break;
-            }
-            // Without any expiry the URL is tried once; an "expired" answer gets a fresh one.
-            return new RecordFileUrl(url, null, expires ?? DateTimeOffset.UtcNow.AddMinutes(30), 0);
         }
 
         private static SavedRecording Skipped(RowRequest request, string path) => new SavedRecording
@@ -264,11 +211,11 @@ namespace Dypls.Commands
             Length = new FileInfo(path).Length,
         };
 
-        private static SavedRecording AsSkipped(SavedRecording original) => new SavedRecording
+        private static SavedRecording AsSkipped(SavedRecording original, RowRequest request) => new SavedRecording
         {
-            CallId = original.CallId,
-            CallTime = original.CallTime,
-            PoolKey = original.PoolKey,
+            CallId = request.CallId,
+            CallTime = request.CallTime,
+            PoolKey = request.PoolKey,
             Status = DownloadStatus.Skipped,
             Path = original.Path,
             Length = original.Length,
@@ -276,8 +223,6 @@ namespace Dypls.Commands
             Url = original.Url,
             ExpiresAt = original.ExpiresAt,
         };
-
-        private void Fail(object row, DyplsException ex) => Runner.Add(row, Task.FromException<SavedRecording>(ex));
 
         private protected override void OnPipelineTick()
         {

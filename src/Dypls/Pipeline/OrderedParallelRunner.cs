@@ -21,6 +21,7 @@ namespace Dypls.Pipeline
         private readonly int _window;
         private readonly CancellationTokenSource _cts = new CancellationTokenSource();
         private readonly ConcurrentQueue<LogLine> _log = new ConcurrentQueue<LogLine>();
+        private readonly ConcurrentDictionary<Task, byte> _running = new ConcurrentDictionary<Task, byte>();
 
         public OrderedParallelRunner(int throttleLimit)
         {
@@ -58,8 +59,29 @@ namespace Dypls.Pipeline
                     _slots.Release();
                 }
             }, token);
+            _running.TryAdd(task, 0);
+            _ = task.ContinueWith(t => _running.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             _pending.Enqueue(new Pending(row, task));
             return task;
+        }
+
+        /// <summary>
+        /// Waits, at most <paramref name="limit"/>, for every started row to finish; call after <see cref="Cancel"/>. Every
+        /// step of a row ends promptly once cancelled, so this is short; it makes sure no row touches the destination after
+        /// the cmdlet has returned. Safe from any thread.
+        /// </summary>
+        public bool WaitForWorkers(TimeSpan limit)
+        {
+            var running = new List<Task>(_running.Keys);
+            if (running.Count == 0) return true;
+            try
+            {
+                return Task.WaitAll(running.ToArray(), limit);
+            }
+            catch (AggregateException)
+            {
+                return true; // finished, some by failing: that is all this waits for
+            }
         }
 
         /// <summary>

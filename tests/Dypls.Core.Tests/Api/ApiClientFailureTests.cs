@@ -120,7 +120,6 @@ public class ApiClientFailureTests
     [InlineData("isv.INVALID_PARAMETERS", "ApiError.isv.INVALID_PARAMETERS")]
     [InlineData("isv.POOLKEY_NOT_EXISTS", "ApiError.isv.POOLKEY_NOT_EXISTS")]
     [InlineData("isv.RECORD_FILE_NOT_EXIST", "RecordingNotAvailable")]
-    [InlineData("Forbidden.RAM", "ApiError.Forbidden.RAM")]
     public async Task PermanentErrors_AreNotRetried(string code, string errorId)
     {
         await using var s = await ScriptedServer.StartAsync();
@@ -131,6 +130,22 @@ public class ApiClientFailureTests
         Assert.Equal(code, ex.Code);
         Assert.Single(s.Requests);
         Assert.Contains("R5", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(403, "Forbidden.RAM")]
+    [InlineData(200, "isp.RAM_PERMISSION_DENY")]
+    public async Task DeniedActions_StopTheRunWithoutRetry(int status, string code)
+    {
+        await using var s = await ScriptedServer.StartAsync();
+        s.Then(ScriptedServer.Json(status, $$"""{"Code":"{{code}}","Message":"User not authorized to operate on the specified resource.","RequestId":"R6"}"""));
+        var ex = await Assert.ThrowsAsync<DyplsApiException>(() => Query(Client(s)));
+        Assert.Equal("ActionDenied", ex.ErrorId);
+        Assert.Equal(ApiErrorKind.ActionDenied, ex.Kind);
+        Assert.True(ex.StopsRun);
+        Assert.Equal(code, ex.Code);
+        Assert.Single(s.Requests);
+        Assert.Contains("dypls:QueryRecordFileDownloadUrl", ex.Message);
     }
 
     [Theory]

@@ -98,13 +98,13 @@ public class FileNameTests
     [InlineData("http://127.0.0.1:5000/b/x.mp3?Signature=%2B", "http://127.0.0.1:5000/b/x.mp3?Signature=%2B")]
     public void AlibabaCloudHostsAreFetchedOverHttps(string url, string expected)
     {
-        Assert.Equal(expected, RecordingDownloader.FetchUri(url).AbsoluteUri);
+        Assert.Equal(expected, DownloadUrlPolicy.FetchUri(url, givenOnInput: true).AbsoluteUri);
     }
 
     [Fact]
     public void SignatureEscapesSurviveTheUpgrade()
     {
-        var u = RecordingDownloader.FetchUri("http://b.oss-cn-shanghai.aliyuncs.com/o.mp3?Signature=tK6Yq9KusU4n%2BZQWXI7lg4/WmEA%3D");
+        var u = DownloadUrlPolicy.FetchUri("http://b.oss-cn-shanghai.aliyuncs.com/o.mp3?Signature=tK6Yq9KusU4n%2BZQWXI7lg4/WmEA%3D", givenOnInput: true);
         Assert.EndsWith("Signature=tK6Yq9KusU4n%2BZQWXI7lg4/WmEA%3D", u.AbsoluteUri);
     }
 
@@ -113,8 +113,42 @@ public class FileNameTests
     [InlineData("http://h/b/o.WAV", ".wav")]
     [InlineData("http://h/b/o", null)]
     [InlineData("http://h/b/o.toolongext", null)]
-    public void ExtensionFromUrl(string url, string? ext)
+    [InlineData("http://h/b/o.ps1", null)]
+    [InlineData("http://h/b/o.exe?x=.mp3", null)]
+    [InlineData("http://h/b/o.mp3.bat", null)]
+    public void KnownExtensionFromUrl(string url, string? ext)
     {
-        Assert.Equal(ext, RecordingDownloader.ExtensionFromUrl(url));
+        Assert.Equal(ext, DownloadUrlPolicy.KnownExtensionFromUrl(url));
+    }
+
+    [Theory]
+    [InlineData("http://h/b/o.ps1", "audio/mpeg", ".mp3")]
+    [InlineData("http://h/b/o.exe", "application/x-msdownload", ".bin")]
+    [InlineData("http://h/b/o.bat", null, ".bin")]
+    [InlineData("http://h/b/o", "audio/wav", ".wav")]
+    [InlineData("http://h/b/o.amr", "application/octet-stream", ".amr")]
+    public void SavedExtensionIsAlwaysARecordingType(string url, string? mediaType, string expected)
+    {
+        Assert.Equal(expected, DownloadUrlPolicy.ExtensionFor(url, mediaType));
+    }
+
+    [Theory]
+    [InlineData("http://recordings.example.com/x.mp3?Signature=a")]
+    [InlineData("http://10.0.0.5/x.mp3")]
+    [InlineData("http://aliyuncs.com.evil.example/x.mp3")]
+    public void PlainHttpOnAForeignHostFromInputIsRefused(string url)
+    {
+        var ex = Assert.Throws<DyplsException>(() => DownloadUrlPolicy.FetchUri(url, givenOnInput: true));
+        Assert.Equal("InsecureDownloadUrl", ex.ErrorId);
+        Assert.DoesNotContain("Signature=a", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:5000/b/x.mp3")]
+    [InlineData("http://localhost:5000/b/x.mp3")]
+    [InlineData("http://[::1]:5000/b/x.mp3")]
+    public void PlainHttpOnLoopbackIsUsedAsGiven(string url)
+    {
+        Assert.Equal("http", DownloadUrlPolicy.FetchUri(url, givenOnInput: true).Scheme);
     }
 }

@@ -1,0 +1,221 @@
+using System;
+using System.Collections.Concurrent;
+using System.IO;
+using System.Net.Http;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using System.Threading;
+using System.Threading.Tasks;
+using Dypls.Api;
+
+namespace Dypls.Downloads
+{
+    /// <summary>
+    /// Saves one recording: takes ownership of it (<see cref="RecordingStore"/>), looks again for a finished file, gets a URL
+    /// when needed, fetches (<see cref="RecordingTransfer"/>), verifies length and MD5, and renames into place. Transient
+    /// failures are retried, resuming what was saved. Thread-safe: one instance serves every row of a run.
+    /// </summary>
+    public sealed class RecordingSaver
+    {
+        private static readonly Regex PlainMd5 = new Regex("^[0-9A-Fa-f]{32}$", RegexOptions.CultureInvariant);
+
+        private readonly SaveOptions _options;
+        private readonly RecordingTransfer _transfer;
+        private readonly RetryBackoff _backoff;
+        private readonly ConcurrentDictionary<string, byte> _createdFolders = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+
+        public RecordingSaver(HttpClient http, SaveOptions options)
+        {
+            _options = options;
+            _transfer = new RecordingTransfer(http, options.IdleTimeout, options.BufferSize);
+            // At least half of each step: a cut transfer usually comes back soon, but not all at once.
+            _backoff = new RetryBackoff(options.BaseRetryDelay, options.MaxRetryDelay, jitterFloor: 0.5);
+        }
+
+        /// <summary>Safe, redacted lines for -Verbose; called from worker threads.</summary>
+        public Action<string>? Trace { get; set; }
+
+        public async Task<SaveResult> SaveAsync(SaveJob job, Action<long>? onBytes, CancellationToken cancellationToken)
+        {
+            var who = $"CallId '{MessageText.Shorten(job.CallId)}'";
+            EnsureFolder(Path.GetDirectoryName(job.FinalBase)!, who);
+
+            using var lease = await AcquireAsync(job, who, cancellationToken).ConfigureAwait(false);
+
+            // Under ownership, look again: another run may have finished it while this row waited.
+            var preferred = job.KnownUrl is null ? null : DownloadUrlPolicy.KnownExtensionFromUrl(job.KnownUrl.DownloadUrl);
+            var existing = lease.FindFinished(preferred);
+            if (existing != null && !(job.ReplaceFilesOlderThanUtc is DateTime cutoff && File.GetLastWriteTimeUtc(existing) < cutoff))
+            {
+                Trace?.Invoke($"{who}: '{existing}' is already saved; skipped.");
+                return new SaveResult(existing, new FileInfo(existing).Length, DownloadStatus.Skipped, 0, 0, null, null);
+            }
+
+            var url = job.KnownUrl;
+            var givenOnInput = url != null;
+            var apiCalls = 0;
+            var refreshes = 0;
+            return await RetryLoop.RunAsync(async attempt =>
+            {
+                // A URL can expire while the row waits in the queue or between retries: refresh it first.
+                if (url is null || DownloadUrlPolicy.NeedsRefresh(url, _options.Clock(), _options.UrlSafetyMargin))
+                {
+                    if (url != null) Trace?.Invoke($"{who}: the download URL expires at {url.ExpiresAt:u}; getting a fresh one.");
+                    url = await job.FreshUrl(cancellationToken).ConfigureAwait(false);
+                    givenOnInput = false;
+                    apiCalls++;
+                }
+                Uri target;
+                try
+                {
+                    target = DownloadUrlPolicy.FetchUri(url.DownloadUrl, givenOnInput);
+                }
+                catch (DyplsException ex)
+                {
+                    throw new DyplsException(ex.ErrorId, $"{who}: {ex.Message}");
+                }
+                var (path, length, resumed, md5) = await FetchOnceAsync(lease, url, target, onBytes, cancellationToken).ConfigureAwait(false);
+                Trace?.Invoke($"{who}: saved {length} bytes to '{path}'{(md5 is null ? "" : " (MD5 checked)")}.");
+                return new SaveResult(path, length, resumed ? DownloadStatus.Resumed : DownloadStatus.Downloaded, attempt, apiCalls, url, md5);
+            }, (failure, attempt) =>
+            {
+                if (!(failure is TransferFailure f)) return RetryStep.Stop();
+                if (f.AccessDenied && (f.Expired || url!.ExpiresAt <= _options.Clock()))
+                {
+                    // Not the transfer's fault: a fresh URL, without using up an attempt.
+                    if (++refreshes > _options.MaxUrlRefreshes)
+                        return RetryStep.Stop(new DyplsException("DownloadUrlExpired", $"{who}: the download URL kept expiring ({refreshes} fresh URLs were tried). Check that the local clock is right."));
+                    Trace?.Invoke($"{who}: the download URL has expired; getting a fresh one.");
+                    url = null;
+                    return RetryStep.Uncounted(TimeSpan.Zero);
+                }
+                if (!f.Transient)
+                {
+                    var where = f.AccessDenied ? $" URL {Redaction.RedactUrl(url!.DownloadUrl)}:" : string.Empty;
+                    return RetryStep.Stop(new DyplsException(f.ErrorId, $"{who}:{where} {f.Message}", f.InnerException));
+                }
+                if (f.Restart) lease.Abandon();
+                if (attempt >= _options.MaxAttempts)
+                    return RetryStep.Stop(new DyplsException(f.ErrorId, $"{who}: {f.Message} Gave up after {attempt} attempts; run the same command again to resume from what was saved.", f.InnerException));
+                var delay = _backoff.Delay(attempt);
+                Trace?.Invoke($"{who}: attempt {attempt} failed ({f.Message}); retrying in {delay.TotalMilliseconds:0} ms.");
+                return RetryStep.After(delay);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        private async Task<RecordingLease> AcquireAsync(SaveJob job, string who, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await RecordingStore.AcquireAsync(job.FinalBase, _options.EffectiveBusyWaitLimit, line => Trace?.Invoke($"{who}: {line}"), cancellationToken).ConfigureAwait(false);
+            }
+            catch (DyplsException ex) when (!ex.StopsRun)
+            {
+                throw new DyplsException(ex.ErrorId, $"{who}: {ex.Message}", ex.InnerException);
+            }
+        }
+
+        private async Task<(string Path, long Length, bool Resumed, string? Md5)> FetchOnceAsync(
+            RecordingLease lease, RecordFileUrl url, Uri target, Action<long>? onBytes, CancellationToken cancellationToken)
+        {
+            var saved = lease.Inspect();
+            using var response = await _transfer.OpenAsync(target, saved.CanResume ? saved.Length : 0, saved.Validator, cancellationToken).ConfigureAwait(false);
+            string? validator;
+            long total;
+            using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+            switch (response.Kind)
+            {
+                case TransferKind.NothingLeft:
+                    if (saved.Total != saved.Length)
+                        throw new TransferFailure("DownloadRangeMismatch", "the saved part no longer matches the recording; starting over.", transient: true, restart: true);
+                    // The last run stopped between the last byte and the rename: the partial file is already whole.
+                    HashFile(lease.PartialPath, md5);
+                    return Finish(lease, url, response.MediaType, saved.Validator, saved.Length, resumed: true, md5, cancellationToken);
+                case TransferKind.Rest:
+                    validator = saved.Validator;
+                    total = response.Total;
+                    HashFile(lease.PartialPath, md5); // the saved prefix, before the partial is opened for writing
+                    using (var stream = lease.OpenForAppend())
+                    {
+                        await CopyAsync(response, stream, md5, onBytes, cancellationToken).ConfigureAwait(false);
+                    }
+                    break;
+                default:
+                    validator = response.ETag;
+                    total = response.Total;
+                    using (var stream = lease.Restart(validator, total))
+                    {
+                        await CopyAsync(response, stream, md5, onBytes, cancellationToken).ConfigureAwait(false);
+                    }
+                    break;
+            }
+
+            var length = new FileInfo(lease.PartialPath).Length;
+            if (total >= 0 && length != total)
+                throw new TransferFailure("DownloadIncomplete", $"the transfer ended at {length} of {total} bytes.", transient: true);
+            return Finish(lease, url, response.MediaType, validator, length, response.Kind == TransferKind.Rest, md5, cancellationToken);
+        }
+
+        private static async Task CopyAsync(TransferResponse response, FileStream stream, IncrementalHash md5, Action<long>? onBytes, CancellationToken cancellationToken)
+        {
+            await response.CopyToAsync(stream, md5, onBytes, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                // Durable before the rename: a power cut never leaves a final name over missing bytes.
+                stream.Flush(flushToDisk: true);
+            }
+            catch (IOException ex)
+            {
+                throw StorageErrors.ForWrite(ex, "write", stream.Name);
+            }
+        }
+
+        /// <summary>Checks the MD5 against a plain-MD5 ETag and moves the partial file to its final name.</summary>
+        private static (string, long, bool, string?) Finish(RecordingLease lease, RecordFileUrl url, string? mediaType, string? etag, long length, bool resumed, IncrementalHash md5, CancellationToken cancellationToken)
+        {
+            string? checkedMd5 = null;
+            var expected = etag?.Trim('"');
+            if (expected != null && PlainMd5.IsMatch(expected))
+            {
+                checkedMd5 = Hex(md5.GetHashAndReset());
+                if (!string.Equals(checkedMd5, expected, StringComparison.OrdinalIgnoreCase))
+                    throw new TransferFailure("ChecksumMismatch", $"the saved bytes do not match the server's MD5 ({expected}); starting over.", transient: true, restart: true);
+            }
+            var final = lease.Commit(DownloadUrlPolicy.ExtensionFor(url.DownloadUrl, mediaType), cancellationToken);
+            return (final, length, resumed, checkedMd5);
+        }
+
+        private void EnsureFolder(string folder, string who)
+        {
+            // Thousands of rows share a few folders: create each once per run, not once per row.
+            if (_createdFolders.ContainsKey(folder)) return;
+            try
+            {
+                Directory.CreateDirectory(folder);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException)
+            {
+                var error = StorageErrors.ForWrite(ex, "create the folder", folder);
+                throw error.StopsRun ? error : new DyplsException(error.ErrorId, $"{who}: {error.Message}", ex);
+            }
+            _createdFolders.TryAdd(folder, 0);
+        }
+
+        private static void HashFile(string path, IncrementalHash hash)
+        {
+            try
+            {
+                using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+                var buffer = new byte[1 << 16];
+                int n;
+                while ((n = fs.Read(buffer, 0, buffer.Length)) > 0) hash.AppendData(buffer, 0, n);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                throw new TransferFailure("DownloadRangeMismatch", "the saved part could not be read; starting over.", transient: true, restart: true, inner: ex);
+            }
+        }
+
+        private static string Hex(byte[] bytes) => BitConverter.ToString(bytes).Replace("-", "").ToLowerInvariant();
+    }
+}

@@ -1,0 +1,212 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Dypls.Downloads;
+
+namespace Dypls.Core.Tests.Downloads;
+
+/// <summary>The recording store: ownership, partial state, commit. Plain files, no network, no PowerShell.</summary>
+public sealed class RecordingStoreTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "dypls-store-" + Guid.NewGuid().ToString("N"));
+
+    public RecordingStoreTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private string Base(string name = "call-1") => Path.Combine(_dir, name);
+
+    private static Task<RecordingLease> Acquire(string finalBase, TimeSpan? limit = null, CancellationToken token = default) =>
+        RecordingStore.AcquireAsync(finalBase, limit ?? TimeSpan.FromSeconds(30), null, token);
+
+    [Fact]
+    public async Task A_second_owner_waits_until_the_first_lets_go()
+    {
+        var first = await Acquire(Base());
+        var second = Acquire(Base());
+        await Task.Delay(400);
+        Assert.False(second.IsCompleted, "two owners held one recording at once");
+        first.Dispose();
+        using var lease = await Within(second, TimeSpan.FromSeconds(10));
+        Assert.Equal(Base(), lease.FinalBase);
+    }
+
+    [Fact]
+    public async Task Ownership_is_exclusive_under_contention()
+    {
+        // Many claimants, each holding briefly: never two at once.
+        var inside = 0;
+        var maxInside = 0;
+        var claims = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                using var lease = await Acquire(Base());
+                var now = Interlocked.Increment(ref inside);
+                InterlockedMax(ref maxInside, now);
+                await Task.Delay(2);
+                Interlocked.Decrement(ref inside);
+            }
+        })).ToArray();
+        await Within(Task.WhenAll(claims).ContinueWith(_ => 0), TimeSpan.FromSeconds(60));
+        Assert.Equal(1, maxInside);
+        Assert.False(File.Exists(RecordingStore.LockPathFor(Base())), "the lock file outlived its last owner");
+    }
+
+    /// <summary>Task.WaitAsync is not on .NET Framework.</summary>
+    private static async Task<T> Within<T>(Task<T> task, TimeSpan limit)
+    {
+        if (await Task.WhenAny(task, Task.Delay(limit)) != task) throw new TimeoutException($"not done within {limit}");
+        return await task;
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen) { }
+    }
+
+    [Fact]
+    public async Task A_leftover_lock_file_from_a_dead_run_is_reused_and_removed()
+    {
+        File.WriteAllText(RecordingStore.LockPathFor(Base()), "left by a run that was killed");
+        var watch = Stopwatch.StartNew();
+        using (await Acquire(Base()))
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+        }
+        Assert.False(File.Exists(RecordingStore.LockPathFor(Base())));
+    }
+
+    [Fact]
+    public async Task An_owner_with_no_sign_of_life_past_the_limit_gives_RecordingBusy()
+    {
+        using var owner = await Acquire(Base());
+        var watch = Stopwatch.StartNew();
+        // The owner's heartbeat comes every 2 s; a 300 ms limit sees none.
+        var ex = await Assert.ThrowsAsync<DyplsException>(() => Acquire(Base(), TimeSpan.FromMilliseconds(300)));
+        Assert.Equal("RecordingBusy", ex.ErrorId);
+        Assert.False(ex.StopsRun);
+        Assert.Contains(RecordingStore.LockPathFor(Base()), ex.Message);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task A_waiter_keeps_waiting_while_the_owner_makes_progress()
+    {
+        var owner = await Acquire(Base());
+        var waiter = Acquire(Base(), TimeSpan.FromMilliseconds(700));
+        using (var partial = owner.Restart("\"etag\"", 100))
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                partial.WriteByte(1);
+                partial.Flush();
+                await Task.Delay(200);
+                Assert.False(waiter.IsCompleted, $"the waiter gave up after {i + 1} writes, while bytes kept coming");
+            }
+        }
+        owner.Dispose();
+        using var lease = await Within(waiter, TimeSpan.FromSeconds(10));
+        Assert.Equal(10, lease.Inspect().Length);
+    }
+
+    [Fact]
+    public async Task Waiting_ends_at_once_on_cancel()
+    {
+        using var owner = await Acquire(Base());
+        using var cts = new CancellationTokenSource(200);
+        var watch = Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Acquire(Base(), token: cts.Token));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Inspect_reads_the_saved_part_with_its_validator()
+    {
+        using var lease = await Acquire(Base());
+        Assert.Equal(0, lease.Inspect().Length);
+        using (var s = lease.Restart("\"ABC\"", 10)) s.Write(new byte[4], 0, 4);
+        var state = lease.Inspect();
+        Assert.Equal(4, state.Length);
+        Assert.Equal("\"ABC\"", state.Validator);
+        Assert.Equal(10, state.Total);
+        Assert.True(state.CanResume);
+    }
+
+    [Fact]
+    public async Task Inspect_does_not_resume_what_cannot_be_proven()
+    {
+        using var lease = await Acquire(Base());
+        // No validator: the server sent no ETag, so a later Range could splice two objects.
+        using (var s = lease.Restart(null, 10)) s.Write(new byte[4], 0, 4);
+        Assert.False(lease.Inspect().CanResume);
+        // Longer than the object: not this object.
+        using (var s = lease.Restart("\"A\"", 2)) s.Write(new byte[4], 0, 4);
+        Assert.False(lease.Inspect().CanResume);
+        // A meta file with garbage.
+        File.WriteAllText(lease.MetaPath, "");
+        Assert.False(lease.Inspect().CanResume);
+    }
+
+    [Fact]
+    public async Task Commit_moves_the_partial_file_into_place_and_leaves_nothing_hidden()
+    {
+        var lease = await Acquire(Base());
+        using (var s = lease.Restart("\"E\"", 3)) s.Write(new byte[] { 1, 2, 3 }, 0, 3);
+        var final = lease.Commit(".mp3", CancellationToken.None);
+        lease.Dispose();
+        Assert.Equal(Base() + ".mp3", final);
+        Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(final));
+        Assert.Equal(new[] { "call-1.mp3" }, Directory.GetFiles(_dir).Select(Path.GetFileName).ToArray());
+    }
+
+    [Fact]
+    public async Task Commit_replaces_an_older_file()
+    {
+        File.WriteAllText(Base() + ".mp3", "old");
+        using var lease = await Acquire(Base());
+        using (var s = lease.Restart("\"E\"", 3)) s.Write(new byte[] { 7, 8, 9 }, 0, 3);
+        lease.Commit(".mp3", CancellationToken.None);
+        Assert.Equal(new byte[] { 7, 8, 9 }, File.ReadAllBytes(Base() + ".mp3"));
+    }
+
+    [Fact]
+    public async Task Nothing_is_committed_once_cancelled_and_the_partial_stays_for_the_next_run()
+    {
+        var lease = await Acquire(Base());
+        using (var s = lease.Restart("\"E\"", 3)) s.Write(new byte[] { 1, 2, 3 }, 0, 3);
+        Assert.ThrowsAny<OperationCanceledException>(() => lease.Commit(".mp3", new CancellationToken(canceled: true)));
+        lease.Dispose();
+        Assert.Null(RecordingStore.FindFinished(Base()));
+        Assert.True(File.Exists(RecordingStore.PartialPathFor(Base())));
+        Assert.True(File.Exists(RecordingStore.MetaPathFor(Base())));
+        Assert.False(File.Exists(RecordingStore.LockPathFor(Base())));
+    }
+
+    [Fact]
+    public void FindFinished_knows_only_recording_extensions()
+    {
+        File.WriteAllText(Base() + ".ps1", "x");
+        Assert.Null(RecordingStore.FindFinished(Base()));
+        File.WriteAllText(Base() + ".wav", "x");
+        Assert.Equal(Base() + ".wav", RecordingStore.FindFinished(Base()));
+        File.WriteAllText(Base() + ".amr", "x");
+        Assert.Equal(Base() + ".amr", RecordingStore.FindFinished(Base(), ".amr"));
+    }
+
+    [Fact]
+    public void Hidden_files_sit_beside_the_final_name()
+    {
+        var b = Path.Combine(_dir, "pool", "call");
+        Assert.Equal(Path.Combine(_dir, "pool", ".call.dypls-partial"), RecordingStore.PartialPathFor(b));
+        Assert.Equal(Path.Combine(_dir, "pool", ".call.dypls-partial.meta"), RecordingStore.MetaPathFor(b));
+        Assert.Equal(Path.Combine(_dir, "pool", ".call.dypls-lock"), RecordingStore.LockPathFor(b));
+    }
+}
