@@ -46,9 +46,11 @@ namespace Dypls.Credentials
                 string body;
                 try
                 {
-                    using var response = await _http.GetAsync(Uri, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+                    var bounded = new Http.BoundedResponse(timeout.Token);
+                    using var response = await bounded.WaitAsync(_http.GetAsync(Uri, HttpCompletionOption.ResponseHeadersRead, timeout.Token)).ConfigureAwait(false);
+                    bounded.Response = response;
                     status = (int)response.StatusCode;
-                    body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                    body = await bounded.ReadCappedTextAsync(response.Content, StsClient.MaxAnswerBytes).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {

@@ -151,8 +151,10 @@ namespace Dypls.Credentials
             timeout.CancelAfter(_timeout);
             try
             {
-                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-                var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                var bounded = new Http.BoundedResponse(timeout.Token);
+                using var response = await bounded.WaitAsync(_http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token)).ConfigureAwait(false);
+                bounded.Response = response;
+                var body = await bounded.ReadCappedTextAsync(response.Content, StsClient.MaxAnswerBytes).ConfigureAwait(false);
                 return new MetadataAnswer(response.StatusCode, body, null);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)

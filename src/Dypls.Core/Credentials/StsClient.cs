@@ -40,6 +40,9 @@ namespace Dypls.Credentials
     {
         public const string ApiVersion = "2015-04-01";
 
+        // STS answers are a few hundred bytes; anything much larger is not an STS answer.
+        internal const int MaxAnswerBytes = 256 * 1024;
+
         private readonly HttpClient _http;
         private readonly Func<DateTimeOffset> _clock;
         private readonly RetryBackoff _backoff = new RetryBackoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2), jitterFloor: 0.5);
@@ -146,8 +149,11 @@ namespace Dypls.Credentials
                 {
                     Content = new StringContent(RpcSigner.ToQueryString(parameters), Encoding.UTF8, "application/x-www-form-urlencoded"),
                 };
-                using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-                var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                // Bounded waits: on .NET Framework a cancelled read would otherwise wait for data that never comes.
+                var bounded = new Http.BoundedResponse(timeout.Token);
+                using var response = await bounded.WaitAsync(_http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token)).ConfigureAwait(false);
+                bounded.Response = response;
+                var body = await bounded.ReadCappedTextAsync(response.Content, MaxAnswerBytes).ConfigureAwait(false);
                 return ((int)response.StatusCode, body);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
