@@ -17,6 +17,8 @@ public static class CommandLine
           --host ADDRESS               IP address to bind, 'localhost' or '*' (default 127.0.0.1).
           --key ID:SECRET              Accept this AccessKey (repeatable).
           --sts ID:SECRET:TOKEN        Accept this STS key; requests must send the SecurityToken (repeatable).
+          --denied-key ID:SECRET       Accept this AccessKey's signature, but deny the action by RAM policy:
+                                       403 Forbidden.RAM (repeatable).
           --no-demo-keys               Do not accept the built-in demo keys.
           --url-ttl SECONDS            Lifetime of download URLs (default 7200).
           --qps N                      Requests per second before Throttling.User; 0 = unlimited (default 0).
@@ -25,6 +27,7 @@ public static class CommandLine
           --download-latency-ms N      Delay the first byte of every download by N ms (default 0).
           --recording-size BYTES       Size of generated recordings (default 65536).
           --recordings-dir PATH        Serve <PATH>/<CallId>.mp3 (or any <CallId>.* file) when present.
+          --recording-version N        Version of generated recordings: another N, other bytes and ETag (default 0).
           --timestamp-window-minutes N Accepted clock skew of Timestamp (default 15).
           --retention-days N           CallTimes older than this have no recording (default 30).
           --ecs-role NAME              Serve a fake ECS metadata service handing out STS keys for role NAME.
@@ -50,11 +53,21 @@ public static class CommandLine
           --fault-api-system-error R   Share of authenticated API calls answered 200 with Code isp.SYSTEM_ERROR.
           --fault-api-reset R          Share of API calls whose connection is dropped without an answer.
           --fault-api-stall R          Share of API calls never answered (until the client gives up; cap 5 min).
+          --fault-api-endless-error R  Share of API calls answered 400 whose body starts and never ends.
+          --fault-ram-deny-all         Every key's RAM policy denies the action: 403 Forbidden.RAM.
+          --fault-metadata-unreachable Drop every ECS metadata connection without an answer.
           --fault-clock-skew-seconds N Run the Timestamp-window clock (and the Date header) N seconds off;
                                        may be negative (default 0).
           --fault-download-5xx R       Share of downloads answered 500 InternalError / 503 ServiceUnavailable.
           --fault-download-truncate R  Share of downloads that send part of the body, then drop the connection.
           --fault-download-stall R     Share of downloads that send part of the body, then stop sending.
+          --fault-download-endless-403 R
+                                       Share of downloads answered 403 AccessDenied whose body never ends.
+          --fault-download-header-stall R
+                                       Share of downloads that send 200/206 headers, then not one body byte.
+          --fault-download-corrupt R   Share of downloads sent whole with one wrong byte (MD5 mismatch).
+          --fault-corrupt-next-downloads N
+                                       The next N whole bodies get one wrong byte (default 0).
           --fault-download-bytes-per-second N
                                        Throttle download bodies to about N bytes/s; 0 = full speed (default 0).
           --fault-expire-next-downloads N
@@ -62,10 +75,11 @@ public static class CommandLine
           --verbose                    Log ASP.NET requests to the console.
           --help                       Show this text.
 
-        Demo keys (unless --no-demo-keys): AccessKey LTAI5tDyplsDemoKey0001 and STS key STS.DyplsDemoKey0001;
-        their secrets are in EmulatorDefaults.cs. CallIds starting with "norecord" and PoolKey NOPOOL give
+        Demo keys (unless --no-demo-keys): AccessKey LTAI5tDyplsDemoKey0001, STS key STS.DyplsDemoKey0001 and
+        LTAI5tDyplsDeniedKey01, which RAM denies (403 Forbidden.RAM); their secrets are in EmulatorDefaults.cs. CallIds starting with "norecord" and PoolKey NOPOOL give
         product errors. Test hooks: GET /_emulator/stats, POST /_emulator/reset,
-        GET /_emulator/recording?CallId=..., GET|POST /_emulator/settings.
+        GET /_emulator/recording?CallId=..., GET|POST /_emulator/settings,
+        GET|HEAD /_emulator/object/<any name>?CallId=...&contentType=....
         """;
 
     /// <summary>Parsed options, or null with a message when the command line is wrong or asks for help.</summary>
@@ -129,6 +143,16 @@ public static class CommandLine
                         options.AccessKeys.Add(new EmulatorAccessKey(parts[0], parts[1], parts[2]));
                         break;
                     }
+                    case "--denied-key":
+                    {
+                        var parts = Required(name, Value()).Split(':', 2);
+                        if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
+                        {
+                            throw new FormatException("--denied-key expects ID:SECRET");
+                        }
+                        options.AccessKeys.Add(new EmulatorAccessKey(parts[0], parts[1], Denied: true));
+                        break;
+                    }
                     case "--no-demo-keys": options.DemoKeys = false; break;
                     case "--url-ttl": options.UrlTtlSeconds = Int(name, Value(), 0, int.MaxValue); break;
                     case "--qps": options.Qps = Int(name, Value(), 0, int.MaxValue); break;
@@ -141,6 +165,7 @@ public static class CommandLine
                             : throw new FormatException("--recording-size expects a number of bytes");
                         break;
                     case "--recordings-dir": options.RecordingsDir = Path.GetFullPath(Required(name, Value())); break;
+                    case "--recording-version": options.RecordingVersion = Int(name, Value(), int.MinValue, int.MaxValue, NumberStyles.AllowLeadingSign); break;
                     case "--timestamp-window-minutes": options.TimestampWindowMinutes = Int(name, Value(), 0, 100_000); break;
                     case "--retention-days": options.RetentionDays = Int(name, Value(), 0, 100_000); break;
                     case "--ecs-role": options.EcsRole = Required(name, Value()); break;
@@ -157,6 +182,13 @@ public static class CommandLine
                     case "--fault-api-system-error": options.Faults.ApiSystemErrorRate = Rate(name, Value()); break;
                     case "--fault-api-reset": options.Faults.ApiResetRate = Rate(name, Value()); break;
                     case "--fault-api-stall": options.Faults.ApiStallRate = Rate(name, Value()); break;
+                    case "--fault-api-endless-error": options.Faults.ApiEndlessErrorRate = Rate(name, Value()); break;
+                    case "--fault-ram-deny-all": options.Faults.RamDenyAll = true; break;
+                    case "--fault-metadata-unreachable": options.Faults.MetadataUnreachable = true; break;
+                    case "--fault-download-endless-403": options.Faults.DownloadEndless403Rate = Rate(name, Value()); break;
+                    case "--fault-download-header-stall": options.Faults.DownloadHeaderStallRate = Rate(name, Value()); break;
+                    case "--fault-download-corrupt": options.Faults.DownloadCorruptRate = Rate(name, Value()); break;
+                    case "--fault-corrupt-next-downloads": options.Faults.CorruptNextDownloads = Int(name, Value(), 0, int.MaxValue); break;
                     case "--fault-clock-skew-seconds":
                         options.Faults.ClockSkewSeconds = Int(name, Value(), -MaxClockSkewSeconds, MaxClockSkewSeconds, NumberStyles.AllowLeadingSign);
                         break;

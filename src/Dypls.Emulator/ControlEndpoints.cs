@@ -44,7 +44,7 @@ internal sealed class ControlEndpoints
             await context.Response.WriteAsync("CallId is required.", context.RequestAborted);
             return;
         }
-        var content = _recordings.Get(callId, _options.RecordingsDir, _options.RecordingSize);
+        var content = _recordings.Get(callId, _options);
         context.Response.ContentType = "audio/mpeg";
         context.Response.ContentLength = content.Length;
         context.Response.Headers.ETag = _recordings.ETagOf(content);
@@ -74,7 +74,7 @@ internal sealed class ControlEndpoints
                 var errors = new List<string>();
                 foreach (var property in doc.RootElement.EnumerateObject())
                 {
-                    if (!Apply(property))
+                    if (!TryApply(property))
                     {
                         errors.Add(property.Name);
                     }
@@ -86,6 +86,19 @@ internal sealed class ControlEndpoints
             }
         }
         return Results.Json(Current());
+    }
+
+    /// <summary>False for an unknown name or a value of the wrong JSON kind (TryGetInt32 on a string throws).</summary>
+    private bool TryApply(JsonProperty p)
+    {
+        try
+        {
+            return Apply(p);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private bool Apply(JsonProperty p)
@@ -180,6 +193,60 @@ internal sealed class ControlEndpoints
             case "expireNextDownloads" when v.TryGetInt32(out var i) && i >= 0:
                 _options.Faults.ExpireNextDownloads = i;
                 return true;
+            case "apiEndlessErrorRate" when Rate(v, out var r):
+                _options.Faults.ApiEndlessErrorRate = r;
+                return true;
+            case "downloadEndless403Rate" when Rate(v, out var r):
+                _options.Faults.DownloadEndless403Rate = r;
+                return true;
+            case "downloadHeaderStallRate" when Rate(v, out var r):
+                _options.Faults.DownloadHeaderStallRate = r;
+                return true;
+            case "downloadCorruptRate" when Rate(v, out var r):
+                _options.Faults.DownloadCorruptRate = r;
+                return true;
+            case "corruptNextDownloads" when v.TryGetInt32(out var i) && i >= 0:
+                _options.Faults.CorruptNextDownloads = i;
+                return true;
+            case "metadataUnreachable" when v.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                _options.Faults.MetadataUnreachable = v.GetBoolean();
+                return true;
+            case "ramDenyAll" when v.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                _options.Faults.RamDenyAll = v.GetBoolean();
+                return true;
+            case "recordingVersion" when v.TryGetInt32(out var i):
+                _options.RecordingVersion = i;
+                return true;
+            case "recordingVersions" when v.ValueKind == JsonValueKind.Object:
+                // Validate all first, so a bad value changes nothing.
+                var versions = new List<(string CallId, int? Version)>();
+                foreach (var entry in v.EnumerateObject())
+                {
+                    if (entry.Value.ValueKind == JsonValueKind.Null)
+                    {
+                        versions.Add((entry.Name, null));
+                    }
+                    else if (entry.Value.ValueKind == JsonValueKind.Number && entry.Value.TryGetInt32(out var version))
+                    {
+                        versions.Add((entry.Name, version));
+                    }
+                    else
+                    {
+                        return false;
+                    }
+                }
+                foreach (var (callId, version) in versions)
+                {
+                    if (version is { } n)
+                    {
+                        _options.RecordingVersions[callId] = n;
+                    }
+                    else
+                    {
+                        _options.RecordingVersions.TryRemove(callId, out _);
+                    }
+                }
+                return true;
             default:
                 return false;
         }
@@ -221,5 +288,14 @@ internal sealed class ControlEndpoints
         ["downloadStallRate"] = _options.Faults.DownloadStallRate,
         ["downloadSlowBytesPerSecond"] = _options.Faults.DownloadSlowBytesPerSecond,
         ["expireNextDownloads"] = _options.Faults.ExpireNextDownloads,
+        ["apiEndlessErrorRate"] = _options.Faults.ApiEndlessErrorRate,
+        ["downloadEndless403Rate"] = _options.Faults.DownloadEndless403Rate,
+        ["downloadHeaderStallRate"] = _options.Faults.DownloadHeaderStallRate,
+        ["downloadCorruptRate"] = _options.Faults.DownloadCorruptRate,
+        ["corruptNextDownloads"] = _options.Faults.CorruptNextDownloads,
+        ["ramDenyAll"] = _options.Faults.RamDenyAll,
+        ["metadataUnreachable"] = _options.Faults.MetadataUnreachable,
+        ["recordingVersion"] = _options.RecordingVersion,
+        ["recordingVersions"] = new SortedDictionary<string, int>(_options.RecordingVersions, StringComparer.Ordinal),
     };
 }

@@ -133,6 +133,12 @@ internal sealed class EcsMetadataEndpoint
 
     private bool IsEnabled(HttpContext context)
     {
+        if (_options.Faults.MetadataUnreachable)
+        {
+            // As unreachable as a served request can be: the connection drops without an answer.
+            context.Abort();
+            return false;
+        }
         if (_options.EcsRole is { Length: > 0 })
         {
             return true;

@@ -25,6 +25,12 @@ public static class EmulatorDefaults
     public const int StsSessionSeconds = 3600;
     /// <summary>The credentials URI endpoint (CredentialsURI mode, ALIBABA_CLOUD_CREDENTIALS_URI).</summary>
     public const string CredentialsUriPath = "/credentials-uri";
+    /// <summary>
+    /// A demo key whose signature verifies but whose RAM policy denies the action: every authenticated call answers
+    /// 403 Forbidden.RAM, as for a RAM user without dypls:QueryRecordFileDownloadUrl.
+    /// </summary>
+    public const string DeniedAccessKeyId = "LTAI5tDyplsDeniedKey01";
+    public const string DeniedAccessKeySecret = "DyplsDeniedSecret00000000000001";
 
     public const string ApiVersion = "2017-05-25";
     public const string Action = "QueryRecordFileDownloadUrl";

@@ -1,7 +1,12 @@
 namespace Dypls.Emulator;
 
 /// <summary>An AccessKey the emulator accepts. A SecurityToken makes it an STS key that must send it.</summary>
-public sealed record EmulatorAccessKey(string AccessKeyId, string AccessKeySecret, string? SecurityToken = null, DateTimeOffset? Expiration = null)
+/// <remarks>
+/// <paramref name="Denied"/>: the key authenticates (its signature verifies) but its RAM policy denies every action, so
+/// the gateway answers 403 Forbidden.RAM after the signature checks.
+/// </remarks>
+public sealed record EmulatorAccessKey(string AccessKeyId, string AccessKeySecret, string? SecurityToken = null, DateTimeOffset? Expiration = null,
+    bool Denied = false)
 {
     public bool IsSts => SecurityToken is not null;
 }
@@ -16,6 +21,9 @@ public enum ApiFault
     SystemError,
     Reset,
     Stall,
+
+    /// <summary>400 with headers and the start of a gateway body, then nothing.</summary>
+    EndlessError,
 }
 
 /// <summary>What the fault roll decided for one download request.</summary>
@@ -26,6 +34,15 @@ public enum DownloadFault
     ServiceUnavailable,
     Truncate,
     Stall,
+
+    /// <summary>403 AccessDenied with headers and the start of an OSS XML body, then nothing.</summary>
+    Endless403,
+
+    /// <summary>200/206 headers, then not one body byte.</summary>
+    HeaderStall,
+
+    /// <summary>The whole body at the right length, with one byte changed (the ETag's MD5 no longer matches).</summary>
+    Corrupt,
 }
 
 /// <summary>
@@ -79,6 +96,20 @@ public sealed class EmulatorFaults
     /// <summary>Takes one from the <see cref="ExpireNextDownloads"/> budget; true when this download must be refused as expired.</summary>
     public bool TakeExpiry() => TakeOne(ref _expireNextDownloads);
 
+    private int _corruptNextDownloads;
+
+    /// <summary>The next N downloads that would send a whole body send it with one byte changed (same length, wrong MD5).</summary>
+    public int CorruptNextDownloads { get => Volatile.Read(ref _corruptNextDownloads); set => Volatile.Write(ref _corruptNextDownloads, value); }
+
+    /// <summary>Takes one from the <see cref="CorruptNextDownloads"/> budget; true when this body must be corrupted.</summary>
+    public bool TakeCorrupt() => TakeOne(ref _corruptNextDownloads);
+
+    /// <summary>When set, every ECS metadata request's connection is dropped without an answer (still counted in metadataRequests).</summary>
+    public bool MetadataUnreachable { get; set; }
+
+    /// <summary>When set, every key's RAM policy denies the action: authenticated calls answer 403 Forbidden.RAM.</summary>
+    public bool RamDenyAll { get; set; }
+
     /// <summary>Seed of the fault rolls; setting it restarts the sequences.</summary>
     public int Seed
     {
@@ -112,6 +143,9 @@ public sealed class EmulatorFaults
     /// <summary>Share of RPC requests never answered (until the client gives up or <see cref="StallCap"/>).</summary>
     public double ApiStallRate { get; set; }
 
+    /// <summary>Share of RPC requests answered 400 whose gateway body starts and never ends.</summary>
+    public double ApiEndlessErrorRate { get; set; }
+
     /// <summary>The emulator's clock for the Timestamp window (and its Date header on RPC answers) runs this many seconds off.</summary>
     public int ClockSkewSeconds { get; set; }
 
@@ -123,6 +157,15 @@ public sealed class EmulatorFaults
 
     /// <summary>Share of downloads that send headers and part of the body, then stop sending.</summary>
     public double DownloadStallRate { get; set; }
+
+    /// <summary>Share of downloads answered 403 AccessDenied whose OSS XML body starts and never ends.</summary>
+    public double DownloadEndless403Rate { get; set; }
+
+    /// <summary>Share of downloads whose 200/206 headers come, then not one body byte.</summary>
+    public double DownloadHeaderStallRate { get; set; }
+
+    /// <summary>Share of downloads sent whole, at the right length, with one byte changed.</summary>
+    public double DownloadCorruptRate { get; set; }
 
     /// <summary>When above 0, download bodies are written at about this many bytes per second.</summary>
     public long DownloadSlowBytesPerSecond { get; set; }
@@ -136,13 +179,14 @@ public sealed class EmulatorFaults
             u = _apiRandom.NextDouble();
         }
         return Pick(u, out var within,
-                Api5xxRate, ApiThrottleRate, ApiSystemErrorRate, ApiResetRate, ApiStallRate) switch
+                Api5xxRate, ApiThrottleRate, ApiSystemErrorRate, ApiResetRate, ApiStallRate, ApiEndlessErrorRate) switch
             {
                 0 => within < 0.5 ? ApiFault.InternalError : ApiFault.ServiceUnavailable,
                 1 => ApiFault.Throttle,
                 2 => ApiFault.SystemError,
                 3 => ApiFault.Reset,
                 4 => ApiFault.Stall,
+                5 => ApiFault.EndlessError,
                 _ => ApiFault.None,
             };
     }
@@ -158,11 +202,15 @@ public sealed class EmulatorFaults
         {
             u = _downloadRandom.NextDouble();
         }
-        var kind = Pick(u, out fraction, Download5xxRate, DownloadTruncateRate, DownloadStallRate) switch
+        var kind = Pick(u, out fraction, Download5xxRate, DownloadTruncateRate, DownloadStallRate,
+            DownloadEndless403Rate, DownloadHeaderStallRate, DownloadCorruptRate) switch
         {
             0 => fraction < 0.5 ? DownloadFault.InternalError : DownloadFault.ServiceUnavailable,
             1 => DownloadFault.Truncate,
             2 => DownloadFault.Stall,
+            3 => DownloadFault.Endless403,
+            4 => DownloadFault.HeaderStall,
+            5 => DownloadFault.Corrupt,
             _ => DownloadFault.None,
         };
         if (kind is DownloadFault.InternalError or DownloadFault.ServiceUnavailable)
@@ -225,6 +273,18 @@ public sealed class EmulatorOptions
     public int DownloadLatencyMs { get; set; }
     public long RecordingSize { get; set; } = EmulatorDefaults.RecordingSize;
     public string? RecordingsDir { get; set; }
+
+    /// <summary>
+    /// Version of every generated recording: 0 gives the original bytes; any other value gives other bytes (so another
+    /// ETag) and a Last-Modified that many seconds later. Files from <see cref="RecordingsDir"/> are not affected.
+    /// </summary>
+    public int RecordingVersion { get; set; }
+
+    /// <summary>Per-CallId versions that override <see cref="RecordingVersion"/> (settings <c>recordingVersions</c>).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> RecordingVersions { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The version that applies to one CallId.</summary>
+    public int VersionOf(string callId) => RecordingVersions.TryGetValue(callId, out var v) ? v : RecordingVersion;
     public int TimestampWindowMinutes { get; set; } = EmulatorDefaults.TimestampWindowMinutes;
     public int RetentionDays { get; set; } = EmulatorDefaults.RetentionDays;
 

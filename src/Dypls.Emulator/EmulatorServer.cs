@@ -87,6 +87,7 @@ public sealed class EmulatorServer : IAsyncDisposable
         {
             credentials.Add(new EmulatorAccessKey(EmulatorDefaults.DemoAccessKeyId, EmulatorDefaults.DemoAccessKeySecret));
             credentials.Add(new EmulatorAccessKey(EmulatorDefaults.DemoStsAccessKeyId, EmulatorDefaults.DemoStsAccessKeySecret, EmulatorDefaults.DemoStsSecurityToken));
+            credentials.Add(new EmulatorAccessKey(EmulatorDefaults.DeniedAccessKeyId, EmulatorDefaults.DeniedAccessKeySecret, Denied: true));
         }
         foreach (var key in options.AccessKeys)
         {
@@ -134,10 +135,20 @@ public sealed class EmulatorServer : IAsyncDisposable
         app.MapGet("/_emulator/stats", control.Stats);
         app.MapPost("/_emulator/reset", control.Reset);
         app.MapGet("/_emulator/recording", control.RecordingAsync);
+        app.MapMethods("/_emulator/object/{**objectName}", new[] { "GET", "HEAD" }, oss.HandleObjectHookAsync);
         app.MapMethods("/_emulator/settings", new[] { "GET", "POST" }, (Func<HttpContext, Task<IResult>>)control.SettingsAsync);
         app.MapPut("/latest/api/token", ecs.IssueTokenAsync);
         app.MapGet("/latest/meta-data/ram/security-credentials/", ecs.ListRolesAsync);
         app.MapGet("/latest/meta-data/ram/security-credentials/{role}", (HttpContext c, string role) => ecs.GetCredentialsAsync(c, role));
+
+        // Anything else (a wrong path, or a request for another host sent here as to a proxy) is a counted 404.
+        // "{**path}", not the default "{*path:nonfile}": a path with a dot (x.mp3) must be counted too.
+        app.MapFallback("{**path}", (RequestDelegate)(context =>
+        {
+            stats.UnroutedRequest();
+            context.Response.StatusCode = 404;
+            return Task.CompletedTask;
+        }));
 
         await app.StartAsync(ct);
 

@@ -8,7 +8,7 @@ public sealed class EmulatorStats
     private long _apiRequests, _apiSucceeded, _signatureFailures, _authFailures, _throttled;
     private long _downloadRequests, _rangeRequests, _downloadBytes, _expiredDownloads;
     private long _currentRequests, _maxConcurrentRequests, _metadataRequests, _cutDownloads;
-    private long _faultsInjected;
+    private long _faultsInjected, _ramDenied, _ifRangeIgnored, _objectHookRequests, _unroutedRequests;
     private long _stsRequests, _stsIssued, _stsAssumeRole, _stsAssumeRoleWithOidc, _stsFailures, _credentialsUriRequests;
     private readonly long[] _faults = new long[Enum.GetValues<FaultKind>().Length];
 
@@ -55,6 +55,19 @@ public sealed class EmulatorStats
         else Interlocked.Increment(ref _stsAssumeRole);
     }
 
+    /// <summary>Authenticated calls answered 403 Forbidden.RAM (the denied identity, or the ramDenyAll switch).</summary>
+    public long RamDenied => Interlocked.Read(ref _ramDenied);
+    /// <summary>Downloads with Range and an If-Range that did not match: Range ignored, the whole object sent (200).</summary>
+    public long IfRangeIgnored => Interlocked.Read(ref _ifRangeIgnored);
+    /// <summary>Requests to the /_emulator/object/ hook (also counted in <see cref="DownloadRequests"/>).</summary>
+    public long ObjectHookRequests => Interlocked.Read(ref _objectHookRequests);
+    /// <summary>Requests no endpoint handles (404), such as a request meant for another host sent through this emulator as a proxy.</summary>
+    public long UnroutedRequests => Interlocked.Read(ref _unroutedRequests);
+
+    internal void RamDeny() => Interlocked.Increment(ref _ramDenied);
+    internal void IfRangeMismatch() => Interlocked.Increment(ref _ifRangeIgnored);
+    internal void ObjectHookRequest() => Interlocked.Increment(ref _objectHookRequests);
+    internal void UnroutedRequest() => Interlocked.Increment(ref _unroutedRequests);
     internal void ApiRequest() => Interlocked.Increment(ref _apiRequests);
     internal void ApiSuccess() => Interlocked.Increment(ref _apiSucceeded);
     internal void SignatureFailure() => Interlocked.Increment(ref _signatureFailures);
@@ -116,6 +129,10 @@ public sealed class EmulatorStats
         Interlocked.Exchange(ref _stsAssumeRoleWithOidc, 0);
         Interlocked.Exchange(ref _stsFailures, 0);
         Interlocked.Exchange(ref _credentialsUriRequests, 0);
+        Interlocked.Exchange(ref _ramDenied, 0);
+        Interlocked.Exchange(ref _ifRangeIgnored, 0);
+        Interlocked.Exchange(ref _objectHookRequests, 0);
+        Interlocked.Exchange(ref _unroutedRequests, 0);
         for (var i = 0; i < _faults.Length; i++)
         {
             Interlocked.Exchange(ref _faults[i], 0);
@@ -126,7 +143,9 @@ public sealed class EmulatorStats
         DownloadRequests, RangeRequests, DownloadBytes, ExpiredDownloads, MaxConcurrentRequests, MetadataRequests, CutDownloads,
         FaultsInjected, Fault(FaultKind.Api5xx), Fault(FaultKind.ApiThrottle), Fault(FaultKind.ApiSystemError), Fault(FaultKind.ApiReset),
         Fault(FaultKind.ApiStall), Fault(FaultKind.Download5xx), Fault(FaultKind.DownloadTruncate), Fault(FaultKind.DownloadStall),
-        Fault(FaultKind.DownloadExpired), StsRequests, StsIssued, StsAssumeRole, StsAssumeRoleWithOidc, StsFailures, CredentialsUriRequests);
+        Fault(FaultKind.DownloadExpired), Fault(FaultKind.ApiEndlessError), Fault(FaultKind.DownloadEndless403),
+        Fault(FaultKind.DownloadHeaderStall), Fault(FaultKind.DownloadCorrupt), RamDenied, IfRangeIgnored, ObjectHookRequests, UnroutedRequests,
+        StsRequests, StsIssued, StsAssumeRole, StsAssumeRoleWithOidc, StsFailures, CredentialsUriRequests);
 }
 
 /// <summary>The JSON shape of GET /_emulator/stats (camelCase).</summary>
@@ -153,6 +172,14 @@ public sealed record StatsSnapshot(
     [property: JsonPropertyName("faultDownloadTruncate")] long FaultDownloadTruncate,
     [property: JsonPropertyName("faultDownloadStall")] long FaultDownloadStall,
     [property: JsonPropertyName("faultDownloadExpired")] long FaultDownloadExpired,
+    [property: JsonPropertyName("faultApiEndlessError")] long FaultApiEndlessError,
+    [property: JsonPropertyName("faultDownloadEndless403")] long FaultDownloadEndless403,
+    [property: JsonPropertyName("faultDownloadHeaderStall")] long FaultDownloadHeaderStall,
+    [property: JsonPropertyName("faultDownloadCorrupt")] long FaultDownloadCorrupt,
+    [property: JsonPropertyName("ramDenied")] long RamDenied,
+    [property: JsonPropertyName("ifRangeIgnored")] long IfRangeIgnored,
+    [property: JsonPropertyName("objectHookRequests")] long ObjectHookRequests,
+    [property: JsonPropertyName("unroutedRequests")] long UnroutedRequests,
     [property: JsonPropertyName("stsRequests")] long StsRequests,
     [property: JsonPropertyName("stsIssued")] long StsIssued,
     [property: JsonPropertyName("stsAssumeRole")] long StsAssumeRole,
@@ -172,4 +199,8 @@ public enum FaultKind
     DownloadTruncate,
     DownloadStall,
     DownloadExpired,
+    ApiEndlessError,
+    DownloadEndless403,
+    DownloadHeaderStall,
+    DownloadCorrupt,
 }

@@ -15,10 +15,11 @@ public static class EmulatorSummary
         {
             sb.AppendLine("  Demo AccessKeyId: " + EmulatorDefaults.DemoAccessKeyId + " (secret in EmulatorDefaults.cs)");
             sb.AppendLine("  Demo STS AccessKeyId: " + EmulatorDefaults.DemoStsAccessKeyId + " (secret and token in EmulatorDefaults.cs)");
+            sb.AppendLine("  Demo AccessKeyId denied by RAM: " + EmulatorDefaults.DeniedAccessKeyId + " (403 Forbidden.RAM; secret in EmulatorDefaults.cs)");
         }
         foreach (var key in o.AccessKeys)
         {
-            sb.AppendLine("  " + (key.IsSts ? "STS AccessKeyId: " : "AccessKeyId: ") + key.AccessKeyId);
+            sb.AppendLine("  " + (key.IsSts ? "STS AccessKeyId: " : "AccessKeyId: ") + key.AccessKeyId + (key.Denied ? " (denied by RAM)" : string.Empty));
         }
         if (!o.DemoKeys && o.AccessKeys.Count == 0 && o.EcsRole is null)
         {
@@ -36,10 +37,19 @@ public static class EmulatorSummary
         sb.AppendLine("  OIDC providers " + string.Join(", ", o.OidcProviders) + " (demo token in EmulatorDefaults.cs); credentials URI on " + EmulatorDefaults.CredentialsUriPath + ".");
         var f = o.Faults;
         if (f.Api5xxRate > 0 || f.ApiThrottleRate > 0 || f.ApiSystemErrorRate > 0 || f.ApiResetRate > 0 || f.ApiStallRate > 0 ||
-            f.Download5xxRate > 0 || f.DownloadTruncateRate > 0 || f.DownloadStallRate > 0)
+            f.Download5xxRate > 0 || f.DownloadTruncateRate > 0 || f.DownloadStallRate > 0 || f.ApiEndlessErrorRate > 0 ||
+            f.DownloadEndless403Rate > 0 || f.DownloadHeaderStallRate > 0 || f.DownloadCorruptRate > 0)
         {
             sb.AppendLine(string.Create(inv,
-                $"  Fault rates (seed {f.Seed}): API 5xx {f.Api5xxRate}, throttle {f.ApiThrottleRate}, system error {f.ApiSystemErrorRate}, reset {f.ApiResetRate}, stall {f.ApiStallRate}; downloads 5xx {f.Download5xxRate}, truncate {f.DownloadTruncateRate}, stall {f.DownloadStallRate}."));
+                $"  Fault rates (seed {f.Seed}): API 5xx {f.Api5xxRate}, throttle {f.ApiThrottleRate}, system error {f.ApiSystemErrorRate}, reset {f.ApiResetRate}, stall {f.ApiStallRate}; downloads 5xx {f.Download5xxRate}, truncate {f.DownloadTruncateRate}, stall {f.DownloadStallRate}; API endless error {f.ApiEndlessErrorRate}; downloads endless 403 {f.DownloadEndless403Rate}, header stall {f.DownloadHeaderStallRate}, corrupt {f.DownloadCorruptRate}."));
+        }
+        if (f.RamDenyAll)
+        {
+            sb.AppendLine("  RAM denies every key: authenticated calls answer 403 Forbidden.RAM.");
+        }
+        if (f.CorruptNextDownloads > 0 || o.RecordingVersion != 0)
+        {
+            sb.AppendLine(string.Create(inv, $"  Next {f.CorruptNextDownloads} whole downloads corrupted; recording version {o.RecordingVersion}."));
         }
         if (f.ClockSkewSeconds != 0 || f.DownloadSlowBytesPerSecond > 0 || f.ExpireNextDownloads > 0)
         {

@@ -52,6 +52,14 @@ public sealed record GatewayError(int StatusCode, string Code, string Message)
     public static GatewayError ServiceUnavailable() =>
         new(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.");
 
+    /// <summary>The key authenticated, but its RAM policy does not allow the action.</summary>
+    public static GatewayError ForbiddenRam() =>
+        new(403, "Forbidden.RAM", "User not authorized to operate on the specified resource, or this API doesn't support RAM.");
+
+    /// <summary>The status and body start of the endless-error fault (the rest of the body never comes).</summary>
+    public static GatewayError EndlessBadRequest() =>
+        new(400, "InvalidParameter", "The specified parameter is not valid.");
+
     public bool IsAuthFailure => Code.StartsWith("InvalidAccessKeyId", StringComparison.Ordinal) ||
                                  Code.StartsWith("InvalidSecurityToken", StringComparison.Ordinal);
 }

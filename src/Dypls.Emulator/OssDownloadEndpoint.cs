@@ -103,7 +103,52 @@ internal sealed class OssDownloadEndpoint
             return;
         }
 
-        var content = _recordings.Get(callId, _options.RecordingsDir, _options.RecordingSize);
+        await ServeAsync(context, callId, "audio/mpeg", fault, fraction, requestId);
+    }
+
+    /// <summary>
+    /// GET|HEAD /_emulator/object/&lt;any name&gt;?CallId=…&amp;contentType=…: a test hook that serves a CallId's bytes at any
+    /// object name (its extension is ignored), with the chosen Content-Type (default audio/mpeg). No signature or expiry
+    /// check; Range, If-Range, ETag and the download faults behave as on the bucket. Counted as a download too.
+    /// </summary>
+    public async Task HandleObjectHookAsync(HttpContext context)
+    {
+        _stats.DownloadRequest();
+        _stats.ObjectHookRequest();
+        var requestId = Guid.NewGuid().ToString("N").ToUpperInvariant()[..24];
+        context.Response.Headers["x-oss-request-id"] = requestId;
+        context.Response.Headers["Server"] = "AliyunOSS";
+        var fault = _options.Faults.NextDownloadFault(out var fraction);
+        var latency = _options.DownloadLatencyMs;
+        if (latency > 0)
+        {
+            await Task.Delay(latency, context.RequestAborted);
+        }
+        var callId = context.Request.Query["CallId"].ToString();
+        if (callId.Length == 0)
+        {
+            await WriteErrorAsync(context, 404, "NoSuchKey", "The specified key does not exist (the hook needs ?CallId=).", requestId,
+                ("Key", context.Request.Path.Value ?? string.Empty));
+            return;
+        }
+        var contentType = context.Request.Query["contentType"].ToString();
+        await ServeAsync(context, callId, contentType.Length == 0 ? "audio/mpeg" : contentType, fault, fraction, requestId);
+    }
+
+    /// <summary>The object's answer once the URL checks passed: headers, Range/If-Range, then the body and its faults.</summary>
+    private async Task ServeAsync(HttpContext context, string callId, string contentType, DownloadFault fault, double fraction, string requestId)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        var faults = _options.Faults;
+        var isHead = HttpMethods.IsHead(request.Method);
+        if (isHead && fault is not (DownloadFault.InternalError or DownloadFault.ServiceUnavailable))
+        {
+            // HEAD has no body to break: only the 5xx kinds apply to it.
+            fault = DownloadFault.None;
+        }
+
+        var content = _recordings.Get(callId, _options);
         var length = content.Length;
         var etag = _recordings.ETagOf(content);
 
@@ -115,7 +160,7 @@ internal sealed class OssDownloadEndpoint
 
         long offset = 0, count = length;
         var status = 200;
-        if (RangeApplies(request, etag))
+        if (RangeApplies(request, etag, content.LastModified))
         {
             var range = ParseRange(request.Headers.Range.ToString(), length);
             if (range is { Satisfiable: false })
@@ -133,6 +178,11 @@ internal sealed class OssDownloadEndpoint
                 _stats.RangeRequest();
             }
         }
+        else if (!string.IsNullOrEmpty(request.Headers.Range.ToString()) && !string.IsNullOrEmpty(request.Headers.IfRange.ToString()))
+        {
+            // The object changed since the client's partial copy: OSS ignores Range and sends all of it (200).
+            _stats.IfRangeMismatch();
+        }
 
         if (fault is DownloadFault.InternalError or DownloadFault.ServiceUnavailable)
         {
@@ -148,18 +198,38 @@ internal sealed class OssDownloadEndpoint
             }
             return;
         }
+        if (fault == DownloadFault.Endless403)
+        {
+            _stats.FaultInjected(FaultKind.DownloadEndless403);
+            foreach (var header in new[] { HeaderNames.ContentRange, HeaderNames.ETag, HeaderNames.LastModified, HeaderNames.AcceptRanges,
+                         "x-oss-object-type", "x-oss-storage-class" })
+            {
+                response.Headers.Remove(header);
+            }
+            await WriteEndlessErrorAsync(context, 403, "AccessDenied", "You have no right to access this object because of bucket acl.", requestId);
+            return;
+        }
 
         response.StatusCode = status;
-        response.ContentType = "audio/mpeg";
+        response.ContentType = contentType;
         response.ContentLength = count;
-        if (HttpMethods.IsHead(request.Method))
+        if (isHead)
         {
             return;
         }
         await response.StartAsync(context.RequestAborted);
 
+        if (fault == DownloadFault.HeaderStall)
+        {
+            // Headers only: not one body byte, then nothing until the client gives up.
+            _stats.FaultInjected(FaultKind.DownloadHeaderStall);
+            await response.Body.FlushAsync(context.RequestAborted);
+            await FaultHelpers.StallAsync(context, _stopping);
+            return;
+        }
+
         var bytesPerSecond = faults.DownloadSlowBytesPerSecond;
-        var body = bytesPerSecond > 0 ? new ThrottledStream(response.Body, bytesPerSecond) : response.Body;
+        Stream body = bytesPerSecond > 0 ? new ThrottledStream(response.Body, bytesPerSecond) : response.Body;
 
         // Part of the body, then trouble. Only bodies of 2 bytes or more can be cut short ("at least 1, not all").
         long partial;
@@ -183,6 +253,12 @@ internal sealed class OssDownloadEndpoint
         }
         else
         {
+            if (count >= 1 && (fault == DownloadFault.Corrupt || faults.TakeCorrupt()))
+            {
+                // The right length, one wrong byte (in the middle of what this answer sends): only the MD5 can tell.
+                _stats.FaultInjected(FaultKind.DownloadCorrupt);
+                body = new CorruptingStream(body, count / 2);
+            }
             await content.CopyToAsync(body, offset, count, _stats.AddDownloadBytes, context.RequestAborted);
             return;
         }
@@ -195,15 +271,31 @@ internal sealed class OssDownloadEndpoint
     /// <summary>1 .. count-1 bytes, placed by <paramref name="fraction"/> (0..1).</summary>
     private static long PartOf(long count, double fraction) => Math.Clamp((long)(fraction * (count - 1)), 1, count - 1);
 
-    /// <summary>If-Range with another validator means "send it all", per RFC 9110.</summary>
-    private static bool RangeApplies(HttpRequest request, string etag)
+    /// <summary>
+    /// Whether Range applies. If-Range holding anything but the current strong ETag or the exact Last-Modified date
+    /// means "send it all", per RFC 9110 and as OSS does (a weak ETag never matches).
+    /// </summary>
+    internal static bool RangeApplies(HttpRequest request, string etag, DateTimeOffset lastModified)
     {
         if (string.IsNullOrEmpty(request.Headers.Range.ToString()))
         {
             return false;
         }
-        var ifRange = request.Headers.IfRange.ToString();
-        return ifRange.Length == 0 || string.Equals(ifRange, etag, StringComparison.Ordinal);
+        var ifRange = request.Headers.IfRange.ToString().Trim();
+        if (ifRange.Length == 0)
+        {
+            return true;
+        }
+        if (ifRange.StartsWith('"'))
+        {
+            return string.Equals(ifRange, etag, StringComparison.Ordinal);
+        }
+        if (ifRange.StartsWith("W/", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        return DateTimeOffset.TryParseExact(ifRange, "R", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date) &&
+               date == lastModified;
     }
 
     internal readonly record struct ByteRange(long Start, long End, bool Satisfiable);
@@ -263,8 +355,7 @@ internal sealed class OssDownloadEndpoint
         return new ByteRange(start, Math.Min(end, length - 1), true);
     }
 
-    private static async Task WriteErrorAsync(HttpContext context, int status, string code, string message, string requestId,
-        params (string Name, string Value)[] extra)
+    private static byte[] ErrorBody(string code, string message, string requestId, params (string Name, string Value)[] extra)
     {
         var sb = new StringBuilder();
         var settings = new XmlWriterSettings { Indent = true, OmitXmlDeclaration = true };
@@ -281,7 +372,13 @@ internal sealed class OssDownloadEndpoint
             }
             writer.WriteEndElement();
         }
-        var body = Encoding.UTF8.GetBytes("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + sb + "\n");
+        return Encoding.UTF8.GetBytes("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + sb + "\n");
+    }
+
+    private static async Task WriteErrorAsync(HttpContext context, int status, string code, string message, string requestId,
+        params (string Name, string Value)[] extra)
+    {
+        var body = ErrorBody(code, message, requestId, extra);
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/xml";
         context.Response.ContentLength = body.Length;
@@ -289,5 +386,64 @@ internal sealed class OssDownloadEndpoint
         {
             await context.Response.Body.WriteAsync(body, context.RequestAborted);
         }
+    }
+
+    /// <summary>
+    /// The status, headers and the start of an OSS XML error body (up to the Code) whose Content-Length promises the
+    /// rest, which never comes: the endless-403 fault.
+    /// </summary>
+    private async Task WriteEndlessErrorAsync(HttpContext context, int status, string code, string message, string requestId)
+    {
+        var body = ErrorBody(code, message, requestId);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/xml";
+        context.Response.ContentLength = body.Length;
+        var cut = Encoding.UTF8.GetString(body).IndexOf("<Code>", StringComparison.Ordinal);
+        await context.Response.Body.WriteAsync(body.AsMemory(0, Math.Max(1, cut)), context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+        await FaultHelpers.StallAsync(context, _stopping);
+    }
+
+    /// <summary>Passes bytes through, flipping every bit of the one at position <c>at</c> (counted from the first byte written).</summary>
+    private sealed class CorruptingStream : Stream
+    {
+        private readonly Stream _inner;
+        private readonly long _at;
+        private long _written;
+
+        public CorruptingStream(Stream inner, long at)
+        {
+            _inner = inner;
+            _at = at;
+        }
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var start = _written;
+            _written += buffer.Length;
+            if (_at >= start && _at < _written)
+            {
+                var copy = buffer.ToArray();
+                copy[_at - start] ^= 0xFF;
+                buffer = copy;
+            }
+            await _inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
+        public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+        public override void Flush() => _inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

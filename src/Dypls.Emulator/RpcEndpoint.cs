@@ -67,6 +67,10 @@ internal sealed class RpcEndpoint
                 _stats.FaultInjected(FaultKind.ApiStall);
                 await FaultHelpers.StallAsync(context, _stopping);
                 return;
+            case ApiFault.EndlessError:
+                _stats.FaultInjected(FaultKind.ApiEndlessError);
+                await RpcResponseWriter.WriteEndlessGatewayErrorAsync(context, GatewayError.EndlessBadRequest(), requestId, xml, _stopping);
+                return;
             case ApiFault.InternalError or ApiFault.ServiceUnavailable:
                 _stats.FaultInjected(FaultKind.Api5xx);
                 await RpcResponseWriter.WriteGatewayErrorAsync(context,
@@ -88,6 +92,10 @@ internal sealed class RpcEndpoint
             else if (error.IsAuthFailure)
             {
                 _stats.AuthFailure();
+            }
+            else if (error.Code == "Forbidden.RAM")
+            {
+                _stats.RamDeny();
             }
             else if (error.Code == "Throttling.User")
             {
@@ -149,7 +157,13 @@ internal sealed class RpcEndpoint
         {
             return GatewayError.Missing("Version");
         }
-        return string.Equals(version, EmulatorDefaults.ApiVersion, StringComparison.Ordinal) ? null : GatewayError.InvalidVersion();
+        if (!string.Equals(version, EmulatorDefaults.ApiVersion, StringComparison.Ordinal))
+        {
+            return GatewayError.InvalidVersion();
+        }
+        // RAM is judged last: the call is authentic and names a real action, but this identity may not perform it.
+        var key = _verifier.Find(parameters["AccessKeyId"]);
+        return key is { Denied: true } || _options.Faults.RamDenyAll ? GatewayError.ForbiddenRam() : null;
     }
 
     /// <summary>The product's checks, then a signed URL. Retention is judged on the caller's CallTime.</summary>

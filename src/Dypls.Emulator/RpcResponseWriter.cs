@@ -17,7 +17,26 @@ internal static class RpcResponseWriter
 
     public static string NewRequestId() => Guid.NewGuid().ToString("D").ToUpperInvariant();
 
-    public static Task WriteGatewayErrorAsync(HttpContext context, GatewayError error, string requestId, bool xml)
+    public static Task WriteGatewayErrorAsync(HttpContext context, GatewayError error, string requestId, bool xml) =>
+        WriteAsync(context, error.StatusCode, "Error", GatewayFields(error, requestId), xml);
+
+    /// <summary>
+    /// The status, headers and the first part of a gateway error body whose Content-Length promises more, then
+    /// nothing until the client gives up or the server stops (the endless-error fault).
+    /// </summary>
+    public static async Task WriteEndlessGatewayErrorAsync(HttpContext context, GatewayError error, string requestId, bool xml, CancellationToken stopping)
+    {
+        var body = Render(context, "Error", GatewayFields(error, requestId), xml);
+        context.Response.StatusCode = error.StatusCode;
+        context.Response.ContentLength = body.Length;
+        // Up to the Code: the RequestId is there, the Code is not.
+        var cut = Encoding.UTF8.GetString(body).IndexOf("Code", StringComparison.Ordinal) - 1;
+        await context.Response.Body.WriteAsync(body.AsMemory(0, Math.Max(1, cut)), context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+        await FaultHelpers.StallAsync(context, stopping);
+    }
+
+    private static List<KeyValuePair<string, string>> GatewayFields(GatewayError error, string requestId)
     {
         var recommend = "https://api.aliyun.com/troubleshoot?q=" + Uri.EscapeDataString(error.Code) + "&product=Dyplsapi";
         var fields = new List<KeyValuePair<string, string>>
@@ -28,7 +47,7 @@ internal static class RpcResponseWriter
             new("Message", error.Message),
             new("Recommend", recommend),
         };
-        return WriteAsync(context, error.StatusCode, "Error", fields, xml);
+        return fields;
     }
 
     /// <summary>The product's own answer (HTTP 200), successful or not.</summary>
@@ -48,6 +67,15 @@ internal static class RpcResponseWriter
     }
 
     private static async Task WriteAsync(HttpContext context, int status, string xmlRoot, List<KeyValuePair<string, string>> fields, bool xml)
+    {
+        var body = Render(context, xmlRoot, fields, xml);
+        context.Response.StatusCode = status;
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
+    }
+
+    /// <summary>The body bytes; sets the Content-Type.</summary>
+    private static byte[] Render(HttpContext context, string xmlRoot, List<KeyValuePair<string, string>> fields, bool xml)
     {
         byte[] body;
         if (xml)
@@ -81,8 +109,6 @@ internal static class RpcResponseWriter
             body = stream.ToArray();
             context.Response.ContentType = "application/json;charset=utf-8";
         }
-        context.Response.StatusCode = status;
-        context.Response.ContentLength = body.Length;
-        await context.Response.Body.WriteAsync(body, context.RequestAborted);
+        return body;
     }
 }

@@ -23,6 +23,9 @@ public sealed class SignatureVerifier
         _nonces = nonces;
     }
 
+    /// <summary>The key of an AccessKeyId (null when unknown); the gateway asks it for its RAM policy once the call is authentic.</summary>
+    public EmulatorAccessKey? Find(string accessKeyId) => _credentials.Find(accessKeyId);
+
     /// <summary>Null when the request is authentic; otherwise the gateway error to answer.</summary>
     public GatewayError? Verify(string httpMethod, IReadOnlyDictionary<string, string> parameters, DateTimeOffset now, TimeSpan window)
     {

@@ -14,6 +14,9 @@ $script:DemoKeys = [pscustomobject]@{
     StsAccessKeyId  = 'STS.DyplsDemoKey0001'
     StsSecret       = 'DyplsDemoStsSecret000000000001'
     StsToken        = 'DyplsDemoSecurityToken0001'
+    # Authenticates, but RAM denies the action: 403 Forbidden.RAM.
+    DeniedAccessKeyId = 'LTAI5tDyplsDeniedKey01'
+    DeniedSecret      = 'DyplsDeniedSecret00000000000001'
 }
 function Get-DyplsDemoKeys { $script:DemoKeys }
 
@@ -90,10 +93,11 @@ function Reset-DyplsEmulatorStats {
 }
 
 function New-DyplsDemoCredential {
-    param([switch] $Sts, [string] $Secret)
+    <# -Denied: the demo identity whose signature verifies but whose RAM policy denies the action (403 Forbidden.RAM). #>
+    param([switch] $Sts, [string] $Secret, [switch] $Denied)
     $k = $script:DemoKeys
-    $id = if ($Sts) { $k.StsAccessKeyId } else { $k.AccessKeyId }
-    $sec = if ($Secret) { $Secret } elseif ($Sts) { $k.StsSecret } else { $k.AccessKeySecret }
+    $id = if ($Denied) { $k.DeniedAccessKeyId } elseif ($Sts) { $k.StsAccessKeyId } else { $k.AccessKeyId }
+    $sec = if ($Secret) { $Secret } elseif ($Denied) { $k.DeniedSecret } elseif ($Sts) { $k.StsSecret } else { $k.AccessKeySecret }
     [pscredential]::new($id, (ConvertTo-SecureString $sec -AsPlainText -Force))
 }
 
@@ -141,6 +145,71 @@ function Invoke-ChildPwsh {
     $out = $p.StandardOutput.ReadToEnd()
     $p.WaitForExit()
     [pscustomobject]@{ ExitCode = $p.ExitCode; StdOut = $out; StdErr = $errTask.Result }
+}
+
+function Set-DyplsEmulatorSetting {
+    <# POST /_emulator/settings with these settings (camelCase names, see src/Dypls.Emulator/README.md). #>
+    param([Parameter(Mandatory)] $Emulator, [Parameter(Mandatory)][hashtable] $Settings)
+    $null = Invoke-RestMethod -Method Post -Uri ($Emulator.BaseUrl.TrimEnd('/') + '/_emulator/settings') -ContentType 'application/json' -Body ($Settings | ConvertTo-Json -Compress)
+}
+
+function Reset-DyplsEmulatorStats {
+    param([Parameter(Mandatory)] $Emulator)
+    $null = Invoke-RestMethod -Method Post -Uri ($Emulator.BaseUrl.TrimEnd('/') + '/_emulator/reset')
+}
+
+function Get-DyplsExpectedMd5 {
+    <# Lower-case MD5 of what the emulator serves for a CallId now (its current recordingVersion). #>
+    param([Parameter(Mandatory)] $Emulator, [Parameter(Mandatory)][string] $CallId)
+    $bytes = (Invoke-WebRequest -Uri ($Emulator.BaseUrl.TrimEnd('/') + '/_emulator/recording?CallId=' + [uri]::EscapeDataString($CallId))).Content
+    [BitConverter]::ToString([Security.Cryptography.MD5]::HashData($bytes)).Replace('-', '').ToLowerInvariant()
+}
+
+function Get-DyplsFileMd5 {
+    param([Parameter(Mandatory)][string] $Path)
+    (Get-FileHash -Algorithm MD5 -LiteralPath $Path).Hash.ToLowerInvariant()
+}
+
+function Get-DyplsHiddenFiles {
+    <# The save engine's working files left in a folder tree: .<name>.dypls-partial, .dypls-partial.meta, .dypls-lock (any .*.dypls-*). #>
+    param([Parameter(Mandatory)][string] $Path)
+    @(Get-ChildItem -LiteralPath $Path -File -Recurse -Force -ErrorAction SilentlyContinue | Where-Object { $_.Name -like '.*.dypls-*' })
+}
+
+function Start-DyplsChildPwsh {
+    <#
+    Starts a script in a fresh pwsh without waiting (environment as in Invoke-ChildPwsh). Returns
+    @{ Process; StdOut (task); StdErr (task) }; finish with Wait-DyplsChildPwsh.
+    #>
+    param([Parameter(Mandatory)][string] $Script, [hashtable] $Environment = @{})
+    $cmd = Get-PwshCommand
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($cmd[0])
+    foreach ($a in ($cmd | Select-Object -Skip 1)) { $psi.ArgumentList.Add($a) }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand') { $psi.ArgumentList.Add($a) }
+    $psi.ArgumentList.Add([Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script)))
+    foreach ($name in @($psi.Environment.Keys)) {
+        if ($name -like 'ALIBABA_CLOUD_*' -or $name -like 'DYPLS_*') { $null = $psi.Environment.Remove($name) }
+    }
+    $homeDir = Join-Path ([IO.Path]::GetTempPath()) ("dypls-home-" + [guid]::NewGuid().ToString('N'))
+    $null = New-Item -ItemType Directory -Force $homeDir
+    $psi.Environment['HOME'] = $homeDir
+    $psi.Environment['USERPROFILE'] = $homeDir
+    $psi.Environment['DYPLS_TEST_MODULE'] = Get-DyplsModulePath
+    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    $p = [System.Diagnostics.Process]::Start($psi)
+    [pscustomobject]@{ Process = $p; StdOut = $p.StandardOutput.ReadToEndAsync(); StdErr = $p.StandardError.ReadToEndAsync() }
+}
+
+function Wait-DyplsChildPwsh {
+    <# Waits for a Start-DyplsChildPwsh process; kills it (and says so) after -TimeoutSec. Returns ExitCode, StdOut, StdErr, TimedOut. #>
+    param([Parameter(Mandatory)] $Child, [int] $TimeoutSec = 300)
+    $timedOut = -not $Child.Process.WaitForExit($TimeoutSec * 1000)
+    if ($timedOut) { try { $Child.Process.Kill($true) } catch { }; $null = $Child.Process.WaitForExit(10000) }
+    else { $Child.Process.WaitForExit() }
+    [pscustomobject]@{ ExitCode = $Child.Process.ExitCode; StdOut = $Child.StdOut.Result; StdErr = $Child.StdErr.Result; TimedOut = $timedOut }
 }
 
 Export-ModuleMember -Function *

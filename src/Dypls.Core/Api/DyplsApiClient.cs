@@ -50,6 +50,9 @@ namespace Dypls.Api
         /// <summary>An answer is a few hundred bytes; anything past this is not a Dyplsapi answer and is not read.</summary>
         public const int MaxAnswerBytes = 64 * 1024;
 
+        /// <summary>Called when an attempt was throttled, timed out or could not connect (for adaptive concurrency). Any thread.</summary>
+        public Action? Congestion { get; set; }
+
         /// <summary>Receives safe, human-readable trace lines (no secrets, URLs redacted). Called from any thread.</summary>
         public Action<string>? Trace { get; set; }
 
@@ -92,6 +95,7 @@ namespace Dypls.Api
                 }
                 if (failure.Kind == ApiErrorKind.Resign && failure.Code == "InvalidTimeStamp.Expired") return RetryStep.Stop(ClockSkew(failure));
                 if (failure.Kind != ApiErrorKind.Transient) return RetryStep.Stop(failure);
+                if (failure.ErrorId == "Throttled" || failure.ErrorId == "RequestTimeout" || failure.ErrorId == "NetworkError") Congestion?.Invoke();
                 if (failure.ErrorId == "Throttled")
                 {
                     _pacer.OnThrottled();

@@ -70,6 +70,9 @@ namespace Dypls.Downloads
         /// <summary>A URL given on input (Get-DyplsRecordUrl output, a CSV column); used while it has a safe margin left.</summary>
         public RecordFileUrl? KnownUrl { get; set; }
 
+        /// <summary>True when <see cref="KnownUrl"/> came from the API (fetched ahead), not from input.</summary>
+        public bool KnownUrlFromApi { get; set; }
+
         /// <summary>
         /// -Force: a finished file last written before this instant is replaced. One written since (by this run or one that
         /// overlaps it) is reported as Skipped, so duplicates and overlapping -Force runs download once.

@@ -32,6 +32,9 @@ namespace Dypls.Downloads
             _backoff = new RetryBackoff(options.BaseRetryDelay, options.MaxRetryDelay, jitterFloor: 0.5);
         }
 
+        /// <summary>Called when a transfer stalled, was cut off or could not connect (for adaptive concurrency). Any thread.</summary>
+        public Action? Congestion { get; set; }
+
         /// <summary>Safe, redacted lines for -Verbose; called from worker threads.</summary>
         public Action<string>? Trace { get; set; }
 
@@ -52,7 +55,7 @@ namespace Dypls.Downloads
             }
 
             var url = job.KnownUrl;
-            var givenOnInput = url != null;
+            var givenOnInput = url != null && !job.KnownUrlFromApi;
             var apiCalls = 0;
             var refreshes = 0;
             return await RetryLoop.RunAsync(async attempt =>
@@ -95,6 +98,7 @@ namespace Dypls.Downloads
                     return RetryStep.Stop(new DyplsException(f.ErrorId, $"{who}:{where} {f.Message}", f.InnerException));
                 }
                 if (f.Restart) lease.Abandon();
+                else Congestion?.Invoke();
                 if (attempt >= _options.MaxAttempts)
                     return RetryStep.Stop(new DyplsException(f.ErrorId, $"{who}: {f.Message} Gave up after {attempt} attempts; run the same command again to resume from what was saved.", f.InnerException));
                 var delay = _backoff.Delay(attempt);
@@ -135,18 +139,12 @@ namespace Dypls.Downloads
                     validator = saved.Validator;
                     total = response.Total;
                     HashFile(lease.PartialPath, md5); // the saved prefix, before the partial is opened for writing
-                    using (var stream = lease.OpenForAppend())
-                    {
-                        await CopyAsync(response, stream, md5, onBytes, cancellationToken).ConfigureAwait(false);
-                    }
+                    await CopyAsync(response, lease.OpenForAppend(), md5, onBytes, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     validator = response.ETag;
                     total = response.Total;
-                    using (var stream = lease.Restart(validator, total))
-                    {
-                        await CopyAsync(response, stream, md5, onBytes, cancellationToken).ConfigureAwait(false);
-                    }
+                    await CopyAsync(response, lease.Restart(validator, total), md5, onBytes, cancellationToken).ConfigureAwait(false);
                     break;
             }
 
@@ -156,17 +154,24 @@ namespace Dypls.Downloads
             return Finish(lease, url, response.MediaType, validator, length, response.Kind == TransferKind.Rest, md5, cancellationToken);
         }
 
+        /// <summary>Copies the body into the partial file (which it closes) and makes it durable.</summary>
         private static async Task CopyAsync(TransferResponse response, FileStream stream, IncrementalHash md5, Action<long>? onBytes, CancellationToken cancellationToken)
         {
-            await response.CopyToAsync(stream, md5, onBytes, cancellationToken).ConfigureAwait(false);
             try
             {
+                await response.CopyToAsync(stream, md5, onBytes, cancellationToken).ConfigureAwait(false);
                 // Durable before the rename: a power cut never leaves a final name over missing bytes.
                 stream.Flush(flushToDisk: true);
             }
             catch (IOException ex)
             {
                 throw StorageErrors.ForWrite(ex, "write", stream.Name);
+            }
+            finally
+            {
+                // After a failed write (a full disk) closing tries to write the buffer again and throws: that must not
+                // replace the first error. On success everything was flushed above, so closing has nothing to lose.
+                try { stream.Dispose(); } catch (IOException) { }
             }
         }
 

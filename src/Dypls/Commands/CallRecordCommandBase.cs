@@ -3,6 +3,7 @@ using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using Dypls.Api;
+using Dypls.Concurrency;
 using Dypls.Pipeline;
 
 namespace Dypls.Commands
@@ -38,14 +39,24 @@ namespace Dypls.Commands
         private protected DyplsApiClient Client { get; private set; } = null!;
         private ErrorRecord? _fatal;
 
-        /// <summary>Concurrent rows; each cmdlet sets its own default.</summary>
-        private protected abstract int Concurrency { get; }
+        /// <summary>-ThrottleLimit as given: Auto or a number.</summary>
+        private protected abstract ThrottleLimit Limit { get; }
+
+        /// <summary>The concurrency of this run (fixed, or found as it goes).</summary>
+        private protected AdaptiveConcurrency Concurrency { get; private set; } = null!;
+
+        /// <summary>The slots rows run in; by default those of <see cref="Concurrency"/>.</summary>
+        private protected virtual DynamicSemaphore RowSlots => Concurrency.Slots;
 
         protected override void BeginProcessing()
         {
-            Runner = new OrderedParallelRunner<TResult>(Concurrency);
+            Concurrency = new AdaptiveConcurrency(Limit.Value);
+            ConfigureConcurrency(Concurrency);
+            Runner = new OrderedParallelRunner<TResult>(RowSlots);
+            Concurrency.Changed = Runner.Verbose;
             Client = CreateClient();
             Client.Trace = Runner.Verbose;
+            Client.Congestion = Concurrency.Congested;
         }
 
         protected sealed override void ProcessRecord()
@@ -67,6 +78,9 @@ namespace Dypls.Commands
             WriteResults(all: false);
         }
 
+        /// <summary>Set up before the runner exists (e.g. the look-ahead slots of Save-DyplsRecording).</summary>
+        private protected virtual void ConfigureConcurrency(AdaptiveConcurrency concurrency) { }
+
         /// <summary>Validates, asks ShouldProcess and starts the work for one row (pipeline thread).</summary>
         private protected abstract void ProcessRow(RowRequest request, object row);
 
@@ -76,6 +90,12 @@ namespace Dypls.Commands
         protected override void EndProcessing()
         {
             WriteResults(all: true);
+            if (Concurrency.IsAuto)
+            {
+                // Through the runner's log, which knows how to write verbose lines when only -Debug was given.
+                Runner.Verbose($"-ThrottleLimit Auto ended at {Concurrency.Limit} concurrent rows.");
+                Runner.FlushLog(this);
+            }
         }
 
         /// <summary>
@@ -109,10 +129,19 @@ namespace Dypls.Commands
             }
             catch (DyplsException ex) when (ex.StopsRun)
             {
-                if (Interlocked.CompareExchange(ref _fatalFromWorker, new FatalFailure(ex, row), null) == null) Runner.Cancel();
+                StopRun(ex, row);
                 throw;
             }
         };
+
+        /// <summary>
+        /// Stops every row because of <paramref name="ex"/> (the first such failure wins). Call it before giving back a slot,
+        /// so no waiting row can start a request in between. Any thread.
+        /// </summary>
+        private protected void StopRun(DyplsException ex, object row)
+        {
+            if (Interlocked.CompareExchange(ref _fatalFromWorker, new FatalFailure(ex, row), null) == null) Runner.Cancel();
+        }
 
         private sealed class FatalFailure
         {

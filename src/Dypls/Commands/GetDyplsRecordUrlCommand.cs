@@ -11,12 +11,13 @@ namespace Dypls.Commands
     [OutputType(typeof(RecordingUrl))]
     public sealed class GetDyplsRecordUrlCommand : CallRecordCommandBase<RecordingUrl>
     {
-        /// <summary>Concurrent API calls.</summary>
+        /// <summary>Concurrent API calls: Auto (default) finds the level that gives the most URLs per second; or a number from 1 to 256.</summary>
         [Parameter]
-        [ValidateRange(1, 256)]
-        public int ThrottleLimit { get; set; } = 16;
+        [ValidateNotNull]
+        [ArgumentCompleter(typeof(Completion.ThrottleLimitCompleter))]
+        public ThrottleLimit ThrottleLimit { get; set; } = ThrottleLimit.Auto;
 
-        private protected override int Concurrency => ThrottleLimit;
+        private protected override ThrottleLimit Limit => ThrottleLimit;
 
         private protected override void ProcessRow(RowRequest request, object row)
         {
@@ -26,11 +27,14 @@ namespace Dypls.Commands
             }
             var runner = Runner;
             var client = Client;
+            var concurrency = Concurrency;
             runner.Start(row, FailFast(row, async token =>
             {
                 runner.Verbose($"CallId '{request.CallIdForDisplay}': querying the download URL.");
+                var started = System.Diagnostics.Stopwatch.StartNew();
                 var answer = await client.QueryRecordFileDownloadUrlAsync(request.CallId, request.CallTime, request.PoolKey, token).ConfigureAwait(false);
                 runner.Verbose($"CallId '{request.CallIdForDisplay}': {Redaction.RedactUrl(answer.DownloadUrl)} (expires {answer.ExpiresAt:u}, RequestId {answer.RequestId}).");
+                concurrency.Completed(0, started.Elapsed);
                 return new RecordingUrl
                 {
                     CallId = request.CallId,

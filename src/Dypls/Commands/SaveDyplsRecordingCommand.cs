@@ -7,6 +7,7 @@ using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using Dypls.Api;
+using Dypls.Concurrency;
 using Dypls.Downloads;
 using Dypls.Models;
 
@@ -44,12 +45,32 @@ namespace Dypls.Commands
         [Parameter]
         public SwitchParameter Force { get; set; }
 
-        /// <summary>Concurrent recordings (each an API call and a download).</summary>
+        /// <summary>
+        /// Downloads in flight: Auto (default) finds the level that gives the most recordings per second on this machine and
+        /// network, and backs off on throttling and timeouts; or a fixed number from 1 to 256. Download URLs are fetched
+        /// ahead, for as many rows again.
+        /// </summary>
         [Parameter]
-        [ValidateRange(1, 256)]
-        public int ThrottleLimit { get; set; } = 16;
+        [ValidateNotNull]
+        [ArgumentCompleter(typeof(Completion.ThrottleLimitCompleter))]
+        public ThrottleLimit ThrottleLimit { get; set; } = ThrottleLimit.Auto;
 
-        private protected override int Concurrency => ThrottleLimit;
+        private protected override ThrottleLimit Limit => ThrottleLimit;
+
+        // Rows allowed to hold a URL, as a multiple of the downloads in flight (URL look-ahead). Kept at 1 for now: a URL
+        // fetched ahead is a request made before a failure that stops the run (a full disk), and the promise is that at
+        // most -ThrottleLimit requests follow the last saved recording. API calls in flight stay within the limit too.
+        private const double LookAhead = 1.0;
+        private DynamicSemaphore _rowSlots = null!;
+        private DynamicSemaphore _apiSlots = null!;
+
+        private protected override void ConfigureConcurrency(AdaptiveConcurrency concurrency)
+        {
+            _rowSlots = concurrency.AddFollower(LookAhead, (int)(concurrency.Slots.Ceiling * LookAhead));
+            _apiSlots = concurrency.AddFollower(1.0, concurrency.Slots.Ceiling);
+        }
+
+        private protected override DynamicSemaphore RowSlots => _rowSlots;
 
         private string _destination = string.Empty;
         private SavePlanner _planner = null!;
@@ -83,7 +104,7 @@ namespace Dypls.Commands
                 // -TimeoutSec bounds one API attempt and, for downloads, a stretch with no data.
                 IdleTimeout = TimeSpan.FromSeconds(TimeoutSec),
             })
-            { Trace = Runner.Verbose };
+            { Trace = Runner.Verbose, Congestion = Concurrency.Congested };
             WriteDebug($"Destination: {_destination}; file names: {template.Template}.");
         }
 
@@ -141,22 +162,64 @@ namespace Dypls.Commands
 
             var client = Client;
             var runner = Runner;
-            var job = new SaveJob(request.CallId, plan.FinalBase, async token =>
+            Func<CancellationToken, Task<RecordFileUrl>> freshUrl = async token =>
             {
                 runner.Verbose($"CallId '{request.CallIdForDisplay}': querying the download URL.");
                 var url = await client.QueryRecordFileDownloadUrlAsync(request.CallId, request.CallTime, request.PoolKey, token).ConfigureAwait(false);
                 runner.Verbose($"CallId '{request.CallIdForDisplay}': {Redaction.RedactUrl(url.DownloadUrl)} (expires {url.ExpiresAt:u}, RequestId {url.RequestId}).");
                 return url;
-            })
+            };
+            var job = new SaveJob(request.CallId, plan.FinalBase, freshUrl)
             {
                 KnownUrl = plan.KnownUrl,
                 ReplaceFilesOlderThanUtc = _planner.ReplaceFilesOlderThanUtc,
             };
             var saver = _saver;
+            var concurrency = Concurrency;
+            var downloads = concurrency.Slots;
+            var apiSlots = _apiSlots;
             var task = runner.Start(row, FailFast(row, async token =>
             {
-                runner.Verbose($"CallId '{request.CallIdForDisplay}': saving to '{plan.FinalBase}.*'.");
-                var r = await saver.SaveAsync(job, n => Interlocked.Add(ref _bytes, n), token).ConfigureAwait(false);
+                // URL look-ahead: the API call happens while the row holds only a row slot, so the download lane never
+                // waits on API latency. The saver still looks for a finished file under ownership before it downloads.
+                var prefetched = 0;
+                if (job.KnownUrl is null)
+                {
+                    await apiSlots.WaitAsync(token).ConfigureAwait(false);
+                    try
+                    {
+                        job.KnownUrl = await freshUrl(token).ConfigureAwait(false);
+                    }
+                    catch (DyplsException ex) when (ex.StopsRun)
+                    {
+                        StopRun(ex, row);
+                        throw;
+                    }
+                    finally
+                    {
+                        apiSlots.Release();
+                    }
+                    job.KnownUrlFromApi = true;
+                    prefetched = 1;
+                }
+                await downloads.WaitAsync(token).ConfigureAwait(false);
+                var started = Stopwatch.StartNew();
+                SaveResult r;
+                try
+                {
+                    runner.Verbose($"CallId '{request.CallIdForDisplay}': saving to '{plan.FinalBase}.*'.");
+                    r = await saver.SaveAsync(job, n => Interlocked.Add(ref _bytes, n), token).ConfigureAwait(false);
+                }
+                catch (DyplsException ex) when (ex.StopsRun)
+                {
+                    StopRun(ex, row);
+                    throw;
+                }
+                finally
+                {
+                    downloads.Release();
+                }
+                concurrency.Completed(r.Status == DownloadStatus.Skipped ? 0 : r.Length, started.Elapsed);
                 return new SavedRecording
                 {
                     CallId = request.CallId,
@@ -167,7 +230,7 @@ namespace Dypls.Commands
                     Length = r.Length,
                     Md5 = r.Md5,
                     Attempts = r.Attempts,
-                    ApiCalls = r.ApiCalls,
+                    ApiCalls = r.ApiCalls + prefetched,
                     Url = r.Url?.DownloadUrl,
                     ExpiresAt = r.Url?.ExpiresAt,
                 };

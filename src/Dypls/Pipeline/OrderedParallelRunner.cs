@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using Dypls.Concurrency;
 
 namespace Dypls.Pipeline
 {
@@ -17,17 +18,19 @@ namespace Dypls.Pipeline
     internal sealed class OrderedParallelRunner<TResult> : IDisposable
     {
         private readonly Queue<Pending> _pending = new Queue<Pending>();
-        private readonly SemaphoreSlim _slots;
-        private readonly int _window;
+        private readonly DynamicSemaphore _slots;
         private readonly CancellationTokenSource _cts = new CancellationTokenSource();
         private readonly ConcurrentQueue<LogLine> _log = new ConcurrentQueue<LogLine>();
         private readonly ConcurrentDictionary<Task, byte> _running = new ConcurrentDictionary<Task, byte>();
 
-        public OrderedParallelRunner(int throttleLimit)
+        /// <param name="slots">Rows allowed to run at once; its limit may move (-ThrottleLimit Auto).</param>
+        public OrderedParallelRunner(DynamicSemaphore slots)
         {
-            _slots = new SemaphoreSlim(throttleLimit, throttleLimit);
-            _window = Math.Max(throttleLimit * 4, 16);
+            _slots = slots;
         }
+
+        // Rows in flight or waiting to be written: a few times the rows that may run, so input streams with flat memory.
+        private int Window => Math.Max(_slots.Limit * 4, 16);
 
         public CancellationToken Token => _cts.Token;
 
@@ -93,7 +96,7 @@ namespace Dypls.Pipeline
             while (_pending.Count > 0)
             {
                 var head = _pending.Peek();
-                var mustWait = all || _pending.Count >= _window;
+                var mustWait = all || _pending.Count >= Window;
                 while (!head.Task.IsCompleted)
                 {
                     FlushLog(cmdlet);

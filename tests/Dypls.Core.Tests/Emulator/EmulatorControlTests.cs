@@ -16,6 +16,8 @@ public class EmulatorControlTests
         "faultsInjected", "faultApi5xx", "faultApiThrottle", "faultApiSystemError", "faultApiReset", "faultApiStall", "faultDownload5xx",
         "faultDownloadTruncate", "faultDownloadStall", "faultDownloadExpired",
         "stsRequests", "stsIssued", "stsAssumeRole", "stsAssumeRoleWithOidc", "stsFailures", "credentialsUriRequests",
+        "faultApiEndlessError", "faultDownloadEndless403", "faultDownloadHeaderStall", "faultDownloadCorrupt",
+        "ramDenied", "ifRangeIgnored", "objectHookRequests", "unroutedRequests",
     };
 
     [Fact]

@@ -1,0 +1,187 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Dypls.Concurrency
+{
+    /// <summary>
+    /// How many recordings are in flight. Fixed, or (Auto) found by hill climbing on measured throughput: start moderate,
+    /// raise the limit while recordings/s or bytes/s keep improving, step back when more stops helping, back off on
+    /// congestion (throttling, timeouts, connection errors), and probe again now and then. Per run; nothing is kept.
+    /// Thread-safe.
+    /// </summary>
+    public sealed class AdaptiveConcurrency
+    {
+        /// <summary>The most Auto ever uses: beyond this, one process gains nothing but sockets.</summary>
+        public const int DefaultCeiling = 256;
+
+        /// <summary>Where Auto starts: 0.1's fixed default, good on a near network.</summary>
+        public const int AutoStart = 16;
+
+        // An epoch must see enough completions, and last long enough, to say anything about throughput.
+        private static readonly TimeSpan MinEpoch = TimeSpan.FromMilliseconds(750);
+        private const int MinEpochCompletions = 6;
+        private const double Better = 1.10;   // +10% counts as "more helped"
+        private const int HoldEpochs = 4;     // epochs to stay put after settling or backing off
+
+        private readonly object _lock = new object();
+        private readonly Func<TimeSpan> _elapsed;
+        private readonly System.Collections.Generic.List<(DynamicSemaphore Slots, double Factor)> _followers = new System.Collections.Generic.List<(DynamicSemaphore, double)>();
+
+        private TimeSpan _epochStart;
+        private double _latencySeconds = -1; // moving average of one row's time in a slot
+        private int _epochDone;
+        private long _epochBytes;
+        private int _epochCongested;
+
+        private double _lastRate = -1, _lastByteRate = -1;
+        private int _lastLimit;
+        private bool _climbing = true;
+        private int _hold;
+
+        /// <param name="fixedLimit">A number from -ThrottleLimit; null for Auto.</param>
+        /// <param name="ceiling">Upper bound for Auto (and for followers).</param>
+        /// <param name="elapsed">Time since start; tests replace it.</param>
+        public AdaptiveConcurrency(int? fixedLimit, int ceiling = DefaultCeiling, Func<TimeSpan>? elapsed = null)
+        {
+            IsAuto = fixedLimit is null;
+            Ceiling = Math.Max(1, ceiling);
+            var start = fixedLimit ?? Math.Min(AutoStart, Ceiling);
+            Slots = new DynamicSemaphore(Math.Min(start, Ceiling), Math.Max(Ceiling, start));
+            var watch = Stopwatch.StartNew();
+            _elapsed = elapsed ?? (() => watch.Elapsed);
+            _epochStart = _elapsed();
+            _lastLimit = Slots.Limit;
+        }
+
+        public bool IsAuto { get; }
+
+        public int Ceiling { get; }
+
+        /// <summary>The slots whose limit this controls.</summary>
+        public DynamicSemaphore Slots { get; }
+
+        public int Limit => Slots.Limit;
+
+        /// <summary>What the last change was and why, for -Verbose; raised on the thread that reported the completion.</summary>
+        public Action<string>? Changed { get; set; }
+
+        /// <summary>
+        /// Slots whose limit follows this one at <paramref name="factor"/> times (e.g. rows allowed to hold a URL while they
+        /// wait for a download slot), up to <paramref name="ceiling"/>.
+        /// </summary>
+        public DynamicSemaphore AddFollower(double factor, int ceiling)
+        {
+            lock (_lock)
+            {
+                var follower = new DynamicSemaphore(Math.Min(ceiling, Math.Max(1, (int)Math.Ceiling(Slots.Limit * factor))), ceiling);
+                _followers.Add((follower, factor));
+                return follower;
+            }
+        }
+
+        /// <summary>A recording (or URL) finished: <paramref name="bytes"/> it brought, <paramref name="duration"/> it held a slot.</summary>
+        public void Completed(long bytes, TimeSpan duration)
+        {
+            lock (_lock)
+            {
+                _epochDone++;
+                _epochBytes += bytes;
+                var d = duration.TotalSeconds;
+                _latencySeconds = _latencySeconds < 0 ? d : _latencySeconds * 0.9 + d * 0.1;
+                MaybeAdjust();
+            }
+        }
+
+        /// <summary>Throttling, a timeout or a connection error was seen (and retried).</summary>
+        public void Congested()
+        {
+            lock (_lock)
+            {
+                _epochCongested++;
+                MaybeAdjust();
+            }
+        }
+
+        private void MaybeAdjust()
+        {
+            if (!IsAuto) return;
+            var now = _elapsed();
+            var span = now - _epochStart;
+            // A new limit shows in the numbers only once the rows it let in have finished: an epoch lasts at least about
+            // two rows' time in a slot.
+            var minSpan = Math.Max(MinEpoch.TotalSeconds, 2 * Math.Max(0, _latencySeconds));
+            if (span.TotalSeconds < minSpan || _epochDone + _epochCongested < MinEpochCompletions) return;
+
+            var rate = _epochDone / span.TotalSeconds;
+            var byteRate = _epochBytes / span.TotalSeconds;
+            var limit = Slots.Limit;
+            int next = limit;
+            string? why = null;
+
+            if (_epochCongested > Math.Max(1, _epochDone / 20))
+            {
+                next = Math.Max(1, (int)(limit * 0.7));
+                _climbing = false;
+                _hold = HoldEpochs;
+                why = $"{_epochCongested} throttled, timed-out or failed connections in {span.TotalSeconds:0.0} s: backing off";
+            }
+            else if (_climbing)
+            {
+                var first = _lastRate < 0;
+                if (first || rate > _lastRate * Better || byteRate > _lastByteRate * Better)
+                {
+                    // Double while throughput grows about in step with the limit (far from any bottleneck); else go gently.
+                    var gain = first ? 2.0 : Math.Max(rate / _lastRate, byteRate / Math.Max(1, _lastByteRate));
+                    var step = gain >= 1.3 ? 2.0 : 1.5;
+                    next = Math.Min(Ceiling, Math.Max(limit + 1, (int)Math.Ceiling(limit * step)));
+                    why = first
+                        ? $"{Format(rate)} recordings/s at {limit}: raising"
+                        : $"{Format(rate)} recordings/s at {limit}, up from {Format(_lastRate)} at {_lastLimit}: raising";
+                    if (next == limit)
+                    {
+                        _climbing = false;
+                        _hold = HoldEpochs;
+                        why = $"{Format(rate)} recordings/s at the ceiling of {Ceiling}";
+                    }
+                }
+                else
+                {
+                    // More did not help: go back to the step before, which did as well for less.
+                    next = rate < _lastRate ? _lastLimit : limit;
+                    _climbing = false;
+                    _hold = HoldEpochs;
+                    why = $"{Format(rate)} recordings/s at {limit} against {Format(_lastRate)} at {_lastLimit}: more stopped helping; settling at {next}";
+                }
+            }
+            else if (--_hold <= 0)
+            {
+                // Conditions change (another job stops sharing the link): probe upwards again, gently.
+                _climbing = true;
+                next = Math.Min(Ceiling, Math.Max(limit + 1, (int)Math.Ceiling(limit * 1.25)));
+                why = next == limit ? null : $"{Format(rate)} recordings/s at {limit}: probing {next}";
+            }
+
+            _lastRate = rate;
+            _lastByteRate = byteRate;
+            _lastLimit = limit;
+            _epochStart = now;
+            _epochDone = 0;
+            _epochBytes = 0;
+            _epochCongested = 0;
+            if (next != limit)
+            {
+                Slots.Limit = next;
+                SyncFollowers();
+            }
+            if (why != null) Changed?.Invoke($"Concurrency {next}: {why}.");
+        }
+
+        private void SyncFollowers()
+        {
+            foreach (var (slots, factor) in _followers) slots.Limit = (int)Math.Ceiling(Slots.Limit * factor);
+        }
+
+        private static string Format(double rate) => rate.ToString(rate < 10 ? "0.0" : "0", CultureInfo.InvariantCulture);
+    }
+}
