@@ -10,7 +10,7 @@ public sealed class EmulatorStsTests : IAsyncLifetime
 {
     private EmulatorTestHost _host = null!;
 
-    public async Task InitializeAsync() => _host = await EmulatorTestHost.StartAsync(o => o.StsSessionSeconds = 2);
+    public async Task InitializeAsync() => _host = await EmulatorTestHost.StartAsync(o => o.StsSessionSeconds = 4);
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
@@ -40,12 +40,14 @@ public sealed class EmulatorStsTests : IAsyncLifetime
         var session = await Sts.AssumeRoleAsync(Demo, Role(), "test", CancellationToken.None);
         Assert.StartsWith("STS.", session.AccessKeyId);
         Assert.NotNull(session.SecurityToken);
-        Assert.InRange(session.Expiration!.Value - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(2.5));
+        // Whole seconds, as STS writes Expiration: 3 to 4 s from the request, less the time the answer took.
+        Assert.InRange(session.Expiration!.Value - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4.5));
         Assert.True(await ApiAcceptsAsync(session));
         // The session signs another AssumeRole (a chained role).
         var chained = await Sts.AssumeRoleAsync(session, Role(session: "chained"), "test", CancellationToken.None);
         Assert.True(await ApiAcceptsAsync(chained));
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        var left = session.Expiration!.Value - DateTimeOffset.UtcNow;
+        await Task.Delay(left + TimeSpan.FromSeconds(1.5));
         Assert.False(await ApiAcceptsAsync(session));
         var stats = _host.Server.Stats;
         Assert.Equal(2, stats.StsAssumeRole);
