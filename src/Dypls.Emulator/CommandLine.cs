@@ -70,6 +70,8 @@ public static class CommandLine
                                        The next N whole bodies get one wrong byte (default 0).
           --fault-download-bytes-per-second N
                                        Throttle download bodies to about N bytes/s; 0 = full speed (default 0).
+          --download-total-bytes-per-second N
+                                       All download bodies together share about N bytes/s, as on a thin link (default 0).
           --fault-expire-next-downloads N
                                        The next N downloads answer 403 "Request has expired." (default 0).
           --verbose                    Log ASP.NET requests to the console.
@@ -196,6 +198,7 @@ public static class CommandLine
                     case "--fault-download-truncate": options.Faults.DownloadTruncateRate = Rate(name, Value()); break;
                     case "--fault-download-stall": options.Faults.DownloadStallRate = Rate(name, Value()); break;
                     case "--fault-download-bytes-per-second": options.Faults.DownloadSlowBytesPerSecond = Int(name, Value(), 0, int.MaxValue); break;
+                    case "--download-total-bytes-per-second": options.Faults.DownloadTotalBytesPerSecond = Int(name, Value(), 0, int.MaxValue); break;
                     case "--fault-expire-next-downloads": options.Faults.ExpireNextDownloads = Int(name, Value(), 0, int.MaxValue); break;
                     case "--verbose": options.Verbose = true; break;
                     default:

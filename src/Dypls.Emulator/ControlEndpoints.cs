@@ -187,6 +187,9 @@ internal sealed class ControlEndpoints
             case "downloadStallRate" when Rate(v, out var r):
                 _options.Faults.DownloadStallRate = r;
                 return true;
+            case "downloadTotalBytesPerSecond" when v.TryGetInt64(out var total) && total >= 0:
+                _options.Faults.DownloadTotalBytesPerSecond = total;
+                return true;
             case "downloadSlowBytesPerSecond" when v.TryGetInt64(out var l) && l >= 0:
                 _options.Faults.DownloadSlowBytesPerSecond = l;
                 return true;
@@ -287,6 +290,7 @@ internal sealed class ControlEndpoints
         ["downloadTruncateRate"] = _options.Faults.DownloadTruncateRate,
         ["downloadStallRate"] = _options.Faults.DownloadStallRate,
         ["downloadSlowBytesPerSecond"] = _options.Faults.DownloadSlowBytesPerSecond,
+        ["downloadTotalBytesPerSecond"] = _options.Faults.DownloadTotalBytesPerSecond,
         ["expireNextDownloads"] = _options.Faults.ExpireNextDownloads,
         ["apiEndlessErrorRate"] = _options.Faults.ApiEndlessErrorRate,
         ["downloadEndless403Rate"] = _options.Faults.DownloadEndless403Rate,

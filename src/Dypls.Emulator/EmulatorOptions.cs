@@ -170,6 +170,9 @@ public sealed class EmulatorFaults
     /// <summary>When above 0, download bodies are written at about this many bytes per second.</summary>
     public long DownloadSlowBytesPerSecond { get; set; }
 
+    /// <summary>All download bodies together are paced to about this many bytes/s (a thin shared link); 0 = no limit.</summary>
+    public long DownloadTotalBytesPerSecond { get; set; }
+
     /// <summary>One roll for one RPC request.</summary>
     public ApiFault NextApiFault()
     {
