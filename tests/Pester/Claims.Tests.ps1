@@ -309,6 +309,7 @@ Describe 'Every ErrorId of the README''s error table comes out of a cmdlet' {
     AfterAll {
         Restore-EmulatorSettings
         foreach ($m in $script:ReadOnlyMount, $script:SmallDisk) { if ($m) { & umount $m 2>&1 | Out-Null } }
+        if ($script:BadProfilesHome) { Remove-Item -Recurse -Force $script:BadProfilesHome -ErrorAction SilentlyContinue }
     }
     AfterEach { Restore-EmulatorSettings }
 
