@@ -8,6 +8,8 @@
            and the Pester suite (in a fresh pwsh against out/Dypls); prints one line per runner and target, ends with
            one line "N passed, N failed, N skipped", and exits non-zero on any failure or non-zero test exit code.
            Without Mono the net472 lane is reported as skipped, loudly, with its test count.
+           Also static checks: the build runs the SDK analyzers (latest-recommended; warnings are errors) and
+           `dotnet format --verify-no-changes` checks .editorconfig; its line "format: ok" precedes the runners' lines.
     Package: Build, then out/packages/Dypls.<version>.nupkg (the module, for PSResourceGet/PowerShellGet)
            and out/packages/Dypls.Emulator.<version>.nupkg (the emulator as the .NET tool dypls-emulator).
     Test:  also builds the packages first, because the Pester suite installs them.
@@ -269,18 +271,29 @@ function Invoke-PesterSuite {
     [pscustomobject]@{ Name = 'Pester'; Passed = [int]$s.Passed; Failed = [int]$s.Failed; Skipped = [int]$s.Skipped; Note = '' }
 }
 
+function Invoke-FormatCheck {
+    # The conventions in .editorconfig (whitespace, usings, naming, namespace style): `dotnet format` reports what it
+    # would change and changes nothing. The SDK analyzers already ran in the build (warnings are errors).
+    Write-Host '--- dotnet format --verify-no-changes'
+    & dotnet format (Join-Path $Root 'Dypls.sln') --verify-no-changes --no-restore -v quiet | Out-Host
+    if ($LASTEXITCODE -eq 0) { return 'ok' }
+    "FAILED (exit code $LASTEXITCODE): the files above break .editorconfig; run: dotnet format Dypls.sln"
+}
+
 function Invoke-Test {
     Invoke-Package
+    $format = Invoke-FormatCheck
     $lanes = @(Invoke-XunitSuite)
     $lanes += Invoke-PesterSuite
-    # One line per runner and target, then the closing line.
+    # The format check, one line per runner and target, then the closing line.
     Write-Host ''
+    Write-Host "format: $format"
     foreach ($l in $lanes) { Write-Host "$($l.Name): $($l.Passed) passed, $($l.Failed) failed, $($l.Skipped) skipped$($l.Note)" }
     $passed = ($lanes | Measure-Object Passed -Sum).Sum
     $failed = ($lanes | Measure-Object Failed -Sum).Sum
     $skipped = ($lanes | Measure-Object Skipped -Sum).Sum
     Write-Host "$passed passed, $failed failed, $skipped skipped"
-    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+    if ($failed -gt 0 -or $passed -eq 0 -or $format -ne 'ok') { exit 1 }
 }
 
 function Invoke-Demo {

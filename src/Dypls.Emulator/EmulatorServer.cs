@@ -13,6 +13,9 @@ namespace Dypls.Emulator;
 /// <summary>The emulator on Kestrel. Start it in-process (tests) or through Program (a real process).</summary>
 public sealed class EmulatorServer : IAsyncDisposable
 {
+    private static readonly string[] GetPost = ["GET", "POST"];
+    private static readonly string[] GetHead = ["GET", "HEAD"];
+
     private readonly WebApplication _app;
     private readonly CredentialStore _credentials;
 
@@ -97,13 +100,13 @@ public sealed class EmulatorServer : IAsyncDisposable
                 stats.RequestEnded();
             }
         });
-        app.MapMethods("/", new[] { "GET", "POST" }, rpc.HandleAsync);
-        app.MapMethods("/" + EmulatorDefaults.Bucket + "/{**objectName}", new[] { "GET", "HEAD" }, oss.HandleAsync);
+        app.MapMethods("/", GetPost, rpc.HandleAsync);
+        app.MapMethods("/" + EmulatorDefaults.Bucket + "/{**objectName}", GetHead, oss.HandleAsync);
         app.MapGet("/_emulator/stats", control.Stats);
         app.MapPost("/_emulator/reset", control.Reset);
         app.MapGet("/_emulator/recording", control.RecordingAsync);
-        app.MapMethods("/_emulator/object/{**objectName}", new[] { "GET", "HEAD" }, oss.HandleObjectHookAsync);
-        app.MapMethods("/_emulator/settings", new[] { "GET", "POST" }, (Func<HttpContext, Task<IResult>>)control.SettingsAsync);
+        app.MapMethods("/_emulator/object/{**objectName}", GetHead, oss.HandleObjectHookAsync);
+        app.MapMethods("/_emulator/settings", GetPost, (Func<HttpContext, Task<IResult>>)control.SettingsAsync);
         app.MapPut("/latest/api/token", ecs.IssueTokenAsync);
         app.MapGet("/latest/meta-data/ram/security-credentials/", ecs.ListRolesAsync);
         app.MapGet("/latest/meta-data/ram/security-credentials/{role}", (HttpContext c, string role) => ecs.GetCredentialsAsync(c, role));

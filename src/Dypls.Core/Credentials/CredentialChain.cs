@@ -214,7 +214,7 @@ namespace Dypls.Credentials
                 }
             }
 
-            private ICredentialProvider Ecs(string role, string origin)
+            private EcsRamRoleCredentialProvider Ecs(string role, string origin)
             {
                 var endpoint = _options.EcsMetadataEndpoint;
                 if (endpoint == null)
@@ -239,10 +239,10 @@ namespace Dypls.Credentials
                 return SharedEcsProviders.GetOrAdd(key, _ => new EcsRamRoleCredentialProvider(role, endpoint, null, _options.MetadataTimeout, imdsV1Disabled, null, origin));
             }
 
-            private static ICredentialProvider Static(AccessKeyCredential credential, string where) =>
+            private static StaticCredentialProvider Static(AccessKeyCredential credential, string where) =>
                 new StaticCredentialProvider(credential, $"{where}, AccessKeyId {credential.MaskedAccessKeyId}{(credential.SecurityToken == null ? "" : ", with STS token")}");
 
-            public IReadOnlyList<string> ProfileNames()
+            public List<string> ProfileNames()
             {
                 var names = new List<string>();
                 var seen = new HashSet<string>(StringComparer.Ordinal);

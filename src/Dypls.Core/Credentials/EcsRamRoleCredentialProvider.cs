@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Net.Http;
@@ -13,6 +14,7 @@ namespace Dypls.Credentials
     /// service (IMDSv2 token first, v1 fallback unless disabled). Caches the credential until shortly
     /// before it expires; concurrent callers share one fetch.
     /// </summary>
+    [SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "Providers are cached for the process (SharedEcsProviders); _gate is only awaited, so SemaphoreSlim never creates an OS handle.")]
     public sealed class EcsRamRoleCredentialProvider : ICredentialProvider
     {
         /// <summary>IMDSv2 token lifetime we ask for: 6 h, the maximum the service grants.</summary>
