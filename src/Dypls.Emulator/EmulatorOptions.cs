@@ -183,15 +183,15 @@ public sealed class EmulatorFaults
         }
         return Pick(u, out var within,
                 Api5xxRate, ApiThrottleRate, ApiSystemErrorRate, ApiResetRate, ApiStallRate, ApiEndlessErrorRate) switch
-            {
-                0 => within < 0.5 ? ApiFault.InternalError : ApiFault.ServiceUnavailable,
-                1 => ApiFault.Throttle,
-                2 => ApiFault.SystemError,
-                3 => ApiFault.Reset,
-                4 => ApiFault.Stall,
-                5 => ApiFault.EndlessError,
-                _ => ApiFault.None,
-            };
+        {
+            0 => within < 0.5 ? ApiFault.InternalError : ApiFault.ServiceUnavailable,
+            1 => ApiFault.Throttle,
+            2 => ApiFault.SystemError,
+            3 => ApiFault.Reset,
+            4 => ApiFault.Stall,
+            5 => ApiFault.EndlessError,
+            _ => ApiFault.None,
+        };
     }
 
     /// <summary>

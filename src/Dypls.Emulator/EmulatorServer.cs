@@ -15,6 +15,9 @@ namespace Dypls.Emulator;
 /// <summary>The emulator on Kestrel. Start it in-process (tests) or through Program (a real process).</summary>
 public sealed class EmulatorServer : IAsyncDisposable
 {
+    private static readonly string[] GetPost = ["GET", "POST"];
+    private static readonly string[] GetHead = ["GET", "HEAD"];
+
     private readonly WebApplication _app;
     private readonly CredentialStore _credentials;
 
@@ -125,7 +128,7 @@ public sealed class EmulatorServer : IAsyncDisposable
             }
         });
         // One address for the Dyplsapi gateway and STS, as on Alibaba Cloud each is "/" on its host: the Action decides.
-        app.MapMethods("/", new[] { "GET", "POST" }, async (HttpContext context) =>
+        app.MapMethods("/", GetPost, async (HttpContext context) =>
         {
             var parameters = await RpcEndpoint.ReadParametersAsync(context.Request, context.RequestAborted);
             if (StsEndpoint.Handles(parameters))
@@ -139,12 +142,12 @@ public sealed class EmulatorServer : IAsyncDisposable
         });
         app.MapGet(EmulatorDefaults.CredentialsUriPath, sts.CredentialsUriAsync);
         app.MapGet("/_emulator/sts-keys", control.StsKeys);
-        app.MapMethods("/" + EmulatorDefaults.Bucket + "/{**objectName}", new[] { "GET", "HEAD" }, oss.HandleAsync);
+        app.MapMethods("/" + EmulatorDefaults.Bucket + "/{**objectName}", GetHead, oss.HandleAsync);
         app.MapGet("/_emulator/stats", control.Stats);
         app.MapPost("/_emulator/reset", control.Reset);
         app.MapGet("/_emulator/recording", control.RecordingAsync);
-        app.MapMethods("/_emulator/object/{**objectName}", new[] { "GET", "HEAD" }, oss.HandleObjectHookAsync);
-        app.MapMethods("/_emulator/settings", new[] { "GET", "POST" }, (Func<HttpContext, Task<IResult>>)control.SettingsAsync);
+        app.MapMethods("/_emulator/object/{**objectName}", GetHead, oss.HandleObjectHookAsync);
+        app.MapMethods("/_emulator/settings", GetPost, (Func<HttpContext, Task<IResult>>)control.SettingsAsync);
         app.MapPut("/latest/api/token", ecs.IssueTokenAsync);
         app.MapGet("/latest/meta-data/ram/security-credentials/", ecs.ListRolesAsync);
         app.MapGet("/latest/meta-data/ram/security-credentials/{role}", (HttpContext c, string role) => ecs.GetCredentialsAsync(c, role));

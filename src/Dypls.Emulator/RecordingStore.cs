@@ -27,6 +27,7 @@ public sealed class RecordingStore
 {
     private const int ChunkSize = 64 * 1024;
     private const int MaxCachedEtags = 4096;
+    private static readonly SearchValues<char> UnsafeNameChars = SearchValues.Create("/\\\0");
     private readonly ConcurrentDictionary<string, Lazy<string>> _etags = new(StringComparer.Ordinal);
     private readonly DateTimeOffset _generatedLastModified;
 
@@ -76,7 +77,7 @@ public sealed class RecordingStore
     private static string? FindFile(string callId, string? dir)
     {
         // Names are compared, never combined into paths, so a CallId like "../x" cannot escape the folder.
-        if (string.IsNullOrEmpty(dir) || !Directory.Exists(dir) || callId.IndexOfAny(new[] { '/', '\\', '\0' }) >= 0)
+        if (string.IsNullOrEmpty(dir) || !Directory.Exists(dir) || callId.AsSpan().IndexOfAny(UnsafeNameChars) >= 0)
         {
             return null;
         }

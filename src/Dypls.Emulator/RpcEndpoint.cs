@@ -134,7 +134,7 @@ internal sealed class RpcEndpoint
     }
 
     /// <param name="now">The emulator's clock (skewed by the clock-skew fault).</param>
-    private GatewayError? Authorize(string method, IReadOnlyDictionary<string, string> parameters, DateTimeOffset now)
+    private GatewayError? Authorize(string method, Dictionary<string, string> parameters, DateTimeOffset now)
     {
         var error = _verifier.Verify(method, parameters, now, TimeSpan.FromMinutes(_options.TimestampWindowMinutes));
         if (error is not null)

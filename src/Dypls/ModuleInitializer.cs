@@ -43,7 +43,7 @@ namespace Dypls
             if (problem != null) throw new PSNotSupportedException(problem);
         }
 
-        public void OnRemove(PSModuleInfo module)
+        public void OnRemove(PSModuleInfo psModuleInfo)
         {
             lock (Gate)
             {

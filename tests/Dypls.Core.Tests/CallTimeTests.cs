@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dypls.Time;
 
 namespace Dypls.Core.Tests;
@@ -56,7 +57,7 @@ public class CallTimeTests
         {
             var inZone = TimeZoneInfo.ConvertTimeFromUtc(utc, zone);
             var asOffset = new DateTimeOffset(inZone, zone.GetUtcOffset(inZone));
-            Assert.Equal(utc.AddHours(8).ToString("yyyy-MM-dd HH:mm:ss"), CallTime.ToServiceString(asOffset, Now));
+            Assert.Equal(utc.AddHours(8).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), CallTime.ToServiceString(asOffset, Now));
         }
     }
 

@@ -59,7 +59,9 @@ namespace Dypls.Core.Tests
     /// </summary>
     internal static class NetFrameworkLane
     {
+#pragma warning disable CA2255 // the net472 lane must switch the HTTP path before any test makes a client; no xunit hook runs earlier
         [System.Runtime.CompilerServices.ModuleInitializer]
+#pragma warning restore CA2255
         internal static void UseTheNetFrameworkHttpPath() => Dypls.Http.SharedHttpClient.AvoidSocketsHandler = true;
     }
 }

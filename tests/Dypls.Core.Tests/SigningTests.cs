@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Dypls.Signing;
 
@@ -91,7 +92,7 @@ public class SigningTests
         for (var c = 0; c < 128; c++)
         {
             var s = ((char)c).ToString();
-            var expected = unreserved.Contains((char)c) ? s : "%" + c.ToString("X2");
+            var expected = unreserved.Contains((char)c) ? s : "%" + c.ToString("X2", CultureInfo.InvariantCulture);
             Assert.Equal(expected, PercentEncoding.Encode(s));
         }
         Assert.Equal("%20", PercentEncoding.Encode(" "));

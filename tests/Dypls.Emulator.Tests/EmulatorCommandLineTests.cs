@@ -1,5 +1,5 @@
-using Xunit;
 using Dypls.Emulator;
+using Xunit;
 
 namespace Dypls.Emulator.Tests;
 
@@ -8,13 +8,12 @@ public class EmulatorCommandLineTests
     [Fact]
     public void Parses_every_option()
     {
-        var options = CommandLine.Parse(new[]
-        {
+        var options = CommandLine.Parse([
             "--port", "8123", "--host=0.0.0.0", "--key", "AK1:S1", "--key", "AK2:S:2", "--sts", "STS.X:SX:TX", "--no-demo-keys",
             "--url-ttl", "60", "--qps", "10", "--api-latency-ms", "5", "--download-latency-ms", "6", "--recording-size", "536870912",
             "--recordings-dir", "/tmp", "--timestamp-window-minutes", "3", "--retention-days", "14", "--ecs-role", "R",
             "--retry-after-ms", "250", "--verbose",
-        }, out var help, out var error);
+        ], out var help, out var error);
 
         Assert.Null(error);
         Assert.False(help);
@@ -70,7 +69,7 @@ public class EmulatorCommandLineTests
     [Fact]
     public void Help_is_recognised_and_documents_every_option()
     {
-        Assert.Null(CommandLine.Parse(new[] { "--help" }, out var help, out _));
+        Assert.Null(CommandLine.Parse(["--help"], out var help, out _));
         Assert.True(help);
         foreach (var option in new[] { "--port", "--host", "--key", "--sts", "--no-demo-keys", "--url-ttl", "--qps", "--api-latency-ms",
                      "--download-latency-ms", "--recording-size", "--recordings-dir", "--timestamp-window-minutes", "--retention-days",

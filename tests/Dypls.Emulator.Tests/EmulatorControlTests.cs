@@ -1,8 +1,8 @@
-using Xunit;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using Dypls.Emulator;
+using Xunit;
 using static Dypls.Emulator.Tests.EmulatorTestHost;
 
 namespace Dypls.Emulator.Tests;

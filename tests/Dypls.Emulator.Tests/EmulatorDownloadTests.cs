@@ -1,9 +1,9 @@
-using Xunit;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Xml.Linq;
 using Dypls.Emulator;
+using Xunit;
 using static Dypls.Emulator.Tests.EmulatorTestHost;
 
 namespace Dypls.Emulator.Tests;
@@ -35,7 +35,9 @@ public class EmulatorDownloadTests
         Assert.Equal(expected, body);
         Assert.Equal("audio/mpeg", response.Content.Headers.ContentType!.MediaType);
         Assert.Equal(65536, response.Content.Headers.ContentLength);
+#pragma warning disable CA5351 // OSS ETags are MD5 digests: the test recomputes one
         Assert.Equal("\"" + Convert.ToHexString(MD5.HashData(body)) + "\"", response.Headers.ETag!.Tag);
+#pragma warning restore CA5351
         Assert.Contains("bytes", response.Headers.AcceptRanges);
         Assert.NotNull(response.Content.Headers.LastModified);
         Assert.Equal("ID3", System.Text.Encoding.ASCII.GetString(body, 0, 3));
@@ -207,7 +209,9 @@ public class EmulatorDownloadTests
 
             var (response, body) = await GetAsync(host, await host.DownloadUrlAsync("from-file"));
             Assert.Equal(bytes, body);
+#pragma warning disable CA5351 // OSS ETags are MD5 digests: the test recomputes one
             Assert.Equal("\"" + Convert.ToHexString(MD5.HashData(bytes)) + "\"", response.Headers.ETag!.Tag);
+#pragma warning restore CA5351
             Assert.Equal(bytes, await host.ExpectedRecordingAsync("from-file"));
 
             (_, body) = await GetAsync(host, await host.DownloadUrlAsync("other-ext"));

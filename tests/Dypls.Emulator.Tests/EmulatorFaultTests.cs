@@ -1,4 +1,3 @@
-using Xunit;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -6,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
 using Dypls.Emulator;
+using Xunit;
 using static Dypls.Emulator.Tests.EmulatorTestHost;
 
 namespace Dypls.Emulator.Tests;
@@ -223,7 +223,7 @@ public class EmulatorFaultTests
         // Another server with the same seed, configured on its command line, agrees too.
         await using var other = await StartAsync(o =>
         {
-            var parsed = CommandLine.Parse(new[] { "--fault-seed", "7", "--fault-api-5xx", "0.3" }, out _, out _)!;
+            var parsed = CommandLine.Parse(["--fault-seed", "7", "--fault-api-5xx", "0.3"], out _, out _)!;
             o.Faults.Seed = parsed.Faults.Seed;
             o.Faults.Api5xxRate = parsed.Faults.Api5xxRate;
         });
@@ -496,13 +496,12 @@ public class EmulatorFaultTests
     [Fact]
     public void Command_line_sets_every_fault_option_and_help_lists_them()
     {
-        var options = CommandLine.Parse(new[]
-        {
+        var options = CommandLine.Parse([
             "--fault-seed", "-3", "--fault-api-5xx", "0.05", "--fault-api-throttle=0.1", "--fault-api-system-error", "0.15",
             "--fault-api-reset", "0.2", "--fault-api-stall", "0.25", "--fault-clock-skew-seconds", "-1200", "--fault-download-5xx", "0.3",
             "--fault-download-truncate", "0.35", "--fault-download-stall", "1", "--fault-download-bytes-per-second", "65536",
             "--fault-expire-next-downloads", "4",
-        }, out _, out var error);
+        ], out _, out var error);
         Assert.Null(error);
         var f = options!.Faults;
         Assert.Equal(-3, f.Seed);
@@ -521,7 +520,7 @@ public class EmulatorFaultTests
         Assert.Equal(EmulatorFaults.DefaultSeed, CommandLine.Parse(Array.Empty<string>(), out _, out _)!.Faults.Seed);
         foreach (var bad in new[] { "1.5", "-0.1", "abc", "" })
         {
-            Assert.Null(CommandLine.Parse(new[] { "--fault-api-5xx", bad }, out _, out var message));
+            Assert.Null(CommandLine.Parse(["--fault-api-5xx", bad], out _, out var message));
             Assert.False(string.IsNullOrEmpty(message));
         }
         foreach (var option in new[] { "--fault-seed", "--fault-api-5xx", "--fault-api-throttle", "--fault-api-system-error", "--fault-api-reset",

@@ -1,8 +1,8 @@
-using Xunit;
 using System.Globalization;
 using System.Net;
 using Dypls.Emulator;
 using Dypls.Signing;
+using Xunit;
 using static Dypls.Emulator.Tests.EmulatorTestHost;
 
 namespace Dypls.Emulator.Tests;

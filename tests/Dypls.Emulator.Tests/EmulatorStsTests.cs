@@ -1,7 +1,7 @@
-using Xunit;
 using Dypls.Api;
 using Dypls.Credentials;
 using Dypls.Emulator;
+using Xunit;
 
 namespace Dypls.Emulator.Tests;
 

@@ -1,4 +1,3 @@
-using Xunit;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -7,6 +6,7 @@ using System.Text.Json;
 using System.Xml.Linq;
 using Dypls.Emulator;
 using Dypls.Signing;
+using Xunit;
 
 namespace Dypls.Emulator.Tests;
 
@@ -129,7 +129,7 @@ internal sealed class RpcResult
         MediaType = mediaType;
         Headers = headers;
         Sent = sent;
-        if (body.TrimStart().StartsWith("<", StringComparison.Ordinal))
+        if (body.TrimStart().StartsWith('<'))
         {
             Xml = XDocument.Parse(body);
         }

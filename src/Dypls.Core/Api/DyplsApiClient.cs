@@ -159,7 +159,7 @@ namespace Dypls.Api
             catch (Exception ex) when (ex is HttpRequestException || ex is IOException || ex is ObjectDisposedException)
             {
                 response?.Dispose();
-                if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
+                cancellationToken.ThrowIfCancellationRequested();
                 throw new RetryableAnswer(new DyplsApiException("NetworkError",
                     $"Could not reach Dyplsapi at {_endpoint.Host}: {Describe(ex)}", ApiErrorKind.Transient, inner: null), null);
             }
@@ -335,7 +335,7 @@ namespace Dypls.Api
             { ClockOffset = failure.ClockOffset };
         }
 
-        private DyplsApiException ClockSkew(DyplsApiException failure)
+        private static DyplsApiException ClockSkew(DyplsApiException failure)
         {
             var offset = failure.ClockOffset;
             var detail = offset is TimeSpan o

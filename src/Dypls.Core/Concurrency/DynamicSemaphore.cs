@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -8,6 +9,7 @@ namespace Dypls.Concurrency
     /// A semaphore whose limit can move while work is in flight: raising it frees slots at once; lowering it takes slots
     /// back as work finishes (nothing running is interrupted).
     /// </summary>
+    [SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "SemaphoreSlim holds no OS handle unless AvailableWaitHandle is read (never here), and a late Release after Dispose would throw.")]
     public sealed class DynamicSemaphore
     {
         private readonly SemaphoreSlim _slots;

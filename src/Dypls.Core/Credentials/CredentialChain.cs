@@ -392,10 +392,10 @@ namespace Dypls.Credentials
                 return SharedProviders.GetOrAdd("ecs\n" + key, _ => new EcsRamRoleCredentialProvider(role, endpoint, null, _options.MetadataTimeout, imdsV1Disabled, null, origin));
             }
 
-            private static ICredentialProvider Static(AccessKeyCredential credential, string where) =>
+            private static StaticCredentialProvider Static(AccessKeyCredential credential, string where) =>
                 new StaticCredentialProvider(credential, $"{where}, AccessKeyId {credential.MaskedAccessKeyId}{(credential.SecurityToken == null ? "" : ", with STS token")}");
 
-            public IReadOnlyList<string> ProfileNames()
+            public List<string> ProfileNames()
             {
                 var names = new List<string>();
                 var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -35,12 +35,12 @@ namespace Dypls.Credentials
 
         private string Shown => Uri.GetLeftPart(UriPartial.Path);
 
-        protected override async Task<AccessKeyCredential> FetchAsync(CancellationToken ct)
+        protected override async Task<AccessKeyCredential> FetchAsync(CancellationToken cancellationToken)
         {
             string? failure = null;
             for (var attempt = 1; attempt <= 2; attempt++)
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(RequestTimeout);
                 int status;
                 string body;
@@ -52,7 +52,7 @@ namespace Dypls.Credentials
                     status = (int)response.StatusCode;
                     body = await bounded.ReadCappedTextAsync(response.Content, StsClient.MaxAnswerBytes).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
                     failure = $"no answer within {RequestTimeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s";
                     continue;

@@ -64,16 +64,16 @@ namespace Dypls.Credentials
 
         private Uri CredentialUri => new Uri(Endpoint, "latest/meta-data/ram/security-credentials/" + Uri.EscapeDataString(RoleName));
 
-        protected override async Task<AccessKeyCredential> FetchAsync(CancellationToken ct)
+        protected override async Task<AccessKeyCredential> FetchAsync(CancellationToken cancellationToken)
         {
-            var token = await GetTokenAsync(ct).ConfigureAwait(false);
-            var answer = await SendAsync(HttpMethod.Get, CredentialUri, token, ct).ConfigureAwait(false);
+            var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
+            var answer = await SendAsync(HttpMethod.Get, CredentialUri, token, cancellationToken).ConfigureAwait(false);
             if (token != null && (answer.Status == HttpStatusCode.Unauthorized || answer.Status == HttpStatusCode.Forbidden))
             {
                 // The service no longer accepts our token (restarted, revoked): get a new one once.
                 _token = null;
-                token = await GetTokenAsync(ct).ConfigureAwait(false);
-                answer = await SendAsync(HttpMethod.Get, CredentialUri, token, ct).ConfigureAwait(false);
+                token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
+                answer = await SendAsync(HttpMethod.Get, CredentialUri, token, cancellationToken).ConfigureAwait(false);
             }
 
             if (answer.Failure != null)

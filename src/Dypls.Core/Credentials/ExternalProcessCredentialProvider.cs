@@ -37,7 +37,7 @@ namespace Dypls.Credentials
         /// <summary>How long the command may run (the official libraries allow 60 s).</summary>
         public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
 
-        protected override async Task<AccessKeyCredential> FetchAsync(CancellationToken ct)
+        protected override async Task<AccessKeyCredential> FetchAsync(CancellationToken cancellationToken)
         {
             var psi = new ProcessStartInfo(_argv[0], ProcessCommandLine.Join(_argv, 1))
             {
@@ -63,13 +63,13 @@ namespace Dypls.Credentials
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync(); // drained so the command never blocks; never shown
 
-            using (ct.Register(() => Kill(process)))
+            using (cancellationToken.Register(() => Kill(process)))
             {
-                var finished = await Task.WhenAny(exited.Task, Task.Delay(Timeout, ct)).ConfigureAwait(false);
+                var finished = await Task.WhenAny(exited.Task, Task.Delay(Timeout, cancellationToken)).ConfigureAwait(false);
                 if (finished != exited.Task)
                 {
                     Kill(process);
-                    ct.ThrowIfCancellationRequested();
+                    cancellationToken.ThrowIfCancellationRequested();
                     throw Failed($"it did not finish within {Timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s and was stopped");
                 }
             }
@@ -213,9 +213,11 @@ namespace Dypls.Credentials
             return sb.ToString();
         }
 
+        private static readonly char[] NeedsQuotes = { ' ', '\t', '\n', '\v', '"' };
+
         private static void Quote(string arg, StringBuilder sb)
         {
-            if (arg.Length > 0 && arg.IndexOfAny(new[] { ' ', '\t', '\n', '\v', '"' }) < 0)
+            if (arg.Length > 0 && arg.IndexOfAny(NeedsQuotes) < 0)
             {
                 sb.Append(arg);
                 return;

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -10,6 +11,7 @@ namespace Dypls.Credentials
     /// is remembered for a few seconds so that thousands of rows never pay a source's timeouts one after another.
     /// When a refresh fails while the old credential still works, the old one is served and the refresh tried again later.
     /// </summary>
+    [SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "Providers are shared for the life of the process (one session per identity); _gate is only awaited, so SemaphoreSlim never creates an OS handle.")]
     public abstract class RefreshingCredentialProvider : ICredentialProvider
     {
         // Refresh when less than max(3 min, 10% of the lifetime) is left, but never later than half-way through a

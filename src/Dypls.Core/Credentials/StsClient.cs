@@ -72,9 +72,9 @@ namespace Dypls.Credentials
         {
             var p = Common("AssumeRole", request);
             if (!string.IsNullOrEmpty(request.ExternalId)) p["ExternalId"] = request.ExternalId!;
-            return SendAsync("AssumeRole", request, source, ct, () =>
-                RpcSigner.SignRequest("POST", p, caller.AccessKeyId, caller.AccessKeySecret, caller.SecurityToken, _clock(), Guid.NewGuid().ToString("N")),
-                $"the source identity (AccessKeyId {caller.MaskedAccessKeyId}, {caller.Source})");
+            return SendAsync("AssumeRole", request, source, () =>
+                RpcSigner.SignRequest("POST", p, caller, _clock(), Guid.NewGuid().ToString("N")),
+                $"the source identity (AccessKeyId {caller.MaskedAccessKeyId}, {caller.Source})", ct);
         }
 
         public Task<AccessKeyCredential> AssumeRoleWithOidcAsync(string oidcProviderArn, string oidcToken, StsRoleRequest request, string source, CancellationToken ct)
@@ -82,9 +82,9 @@ namespace Dypls.Credentials
             var p = Common("AssumeRoleWithOIDC", request);
             p["OIDCProviderArn"] = oidcProviderArn;
             p["OIDCToken"] = oidcToken;
-            return SendAsync("AssumeRoleWithOIDC", request, source, ct, () =>
+            return SendAsync("AssumeRoleWithOIDC", request, source, () =>
                 new SortedDictionary<string, string>(p, StringComparer.Ordinal) { ["Timestamp"] = RpcSigner.FormatTimestamp(_clock()) },
-                "the OIDC token");
+                "the OIDC token", ct);
         }
 
         private static Dictionary<string, string> Common(string action, StsRoleRequest request)
@@ -102,8 +102,8 @@ namespace Dypls.Credentials
             return p;
         }
 
-        private async Task<AccessKeyCredential> SendAsync(string action, StsRoleRequest request, string source, CancellationToken ct,
-            Func<IDictionary<string, string>> build, string caller)
+        private async Task<AccessKeyCredential> SendAsync(string action, StsRoleRequest request, string source,
+            Func<IDictionary<string, string>> build, string caller, CancellationToken ct)
         {
             var what = $"{action} of role {request.RoleArn} at {Endpoint.Host}{(Endpoint.IsDefaultPort ? "" : ":" + Endpoint.Port.ToString(CultureInfo.InvariantCulture))}";
             string? lastFailure = null;

@@ -17,6 +17,7 @@ namespace Dypls.Downloads
     {
         public const string Default = "{CallId}";
 
+        private static readonly char[] SegmentSeparators = { '/', '\\' };
         private static readonly Regex Token = new Regex(@"\{(?<name>[A-Za-z]+)\}", RegexOptions.CultureInvariant);
         private static readonly HashSet<string> Tokens = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
         {
@@ -36,7 +37,7 @@ namespace Dypls.Downloads
             // Without the CallId every call of a day or pool would share one name.
             if (t.IndexOf("{CallId}", StringComparison.OrdinalIgnoreCase) < 0)
                 throw new DyplsException("InvalidFileNameTemplate", $"The file name template '{t}' must contain {{CallId}}, or different calls would get the same file name.");
-            _segments = t.Split(new[] { '/', '\\' }, StringSplitOptions.RemoveEmptyEntries);
+            _segments = t.Split(SegmentSeparators, StringSplitOptions.RemoveEmptyEntries);
             if (_segments.Length == 0)
                 throw new DyplsException("InvalidFileNameTemplate", $"The file name template '{t}' is empty.");
             Template = t;

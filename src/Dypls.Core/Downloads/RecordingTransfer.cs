@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.IO;
 using System.Net.Http;
 using System.Net.Http.Headers;
@@ -242,7 +243,7 @@ namespace Dypls.Downloads
                 }
                 catch (Exception ex) when (ex is IOException || ex is HttpRequestException || ex is ObjectDisposedException)
                 {
-                    if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
+                    cancellationToken.ThrowIfCancellationRequested();
                     throw new TransferFailure("DownloadInterrupted", "the transfer was cut off: " + ex.Message, transient: true, inner: ex);
                 }
                 if (read == 0) return;
@@ -271,6 +272,7 @@ namespace Dypls.Downloads
     }
 
     /// <summary>A failed download attempt, before the row's context is added.</summary>
+    [SuppressMessage("Naming", "CA1710:Identifiers should have correct suffix", Justification = "Never escapes the save engine (it becomes the row's DyplsException); the short name reads as the attempt's outcome.")]
     public sealed class TransferFailure : Exception
     {
         public TransferFailure(string errorId, string message, bool transient, bool restart = false, bool accessDenied = false, bool expired = false, Exception? inner = null)

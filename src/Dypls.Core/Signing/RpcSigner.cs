@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Linq;
 using System.Security.Cryptography;
@@ -32,6 +33,7 @@ namespace Dypls.Signing
 
         public static string HmacSha1Base64(string key, string data) => HmacSha1Base64(Encoding.UTF8.GetBytes(key), data);
 
+        [SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms", Justification = "HMAC-SHA1 is mandated by Alibaba Cloud's RPC V1 and OSS V1 signatures.")]
         internal static string HmacSha1Base64(byte[] key, string data)
         {
             using var hmac = new HMACSHA1(key);

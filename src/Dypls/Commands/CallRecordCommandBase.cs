@@ -119,6 +119,7 @@ namespace Dypls.Commands
         public void Dispose()
         {
             Runner?.Dispose();
+            GC.SuppressFinalize(this);
         }
 
         /// <summary>

@@ -1,5 +1,5 @@
-using Xunit;
 using Dypls.Credentials;
+using Xunit;
 using static Dypls.Core.Tests.Credentials.CredentialTestHome;
 using Env = Dypls.Credentials.CredentialEnvironmentVariables;
 

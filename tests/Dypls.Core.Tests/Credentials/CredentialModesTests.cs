@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
-using Xunit;
 using Dypls.Credentials;
+using Xunit;
 using static Dypls.Core.Tests.Credentials.CredentialTestHome;
 using Env = Dypls.Credentials.CredentialEnvironmentVariables;
 
@@ -64,7 +64,7 @@ public sealed class CredentialModesTests : IDisposable
         AssertClean(ex.ToString());
     }
 
-    private async Task<CredentialException> FailsAsync(ICredentialProvider provider, string errorId = CredentialErrorIds.CredentialSourceFailed)
+    private static async Task<CredentialException> FailsAsync(ICredentialProvider provider, string errorId = CredentialErrorIds.CredentialSourceFailed)
     {
         var ex = await Assert.ThrowsAsync<CredentialException>(() => provider.GetCredentialAsync(CancellationToken.None));
         Assert.Equal(errorId, ex.ErrorId);
@@ -72,7 +72,7 @@ public sealed class CredentialModesTests : IDisposable
         return ex;
     }
 
-    private string Cli(string profiles, string current = "default") =>
+    private static string Cli(string profiles, string current = "default") =>
         $$"""{"current":"{{current}}","profiles":[{"name":"default","mode":"AK","access_key_id":"{{CliId}}","access_key_secret":"{{CliSecret}}"},{{profiles}}]}""";
 
     // ---- config.json modes ----
@@ -200,7 +200,7 @@ public sealed class CredentialModesTests : IDisposable
     public async Task Cli_External_runs_the_command_and_parses_its_json()
     {
         var json = Path.Combine(_t.Home, "out.json");
-        var expiration = _now.AddMinutes(30).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
+        var expiration = _now.AddMinutes(30).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
         File.WriteAllText(json, $$"""{"mode":"StsToken","access_key_id":"STS.external1","access_key_secret":"{{FakeStsServer.SessionSecretPrefix}}x","sts_token":"{{FakeStsServer.SessionTokenPrefix}}x","expiration":"{{expiration}}"}""");
         _t.WithCliText(Cli($$"""{"name":"ext","mode":"External","process_command":"{{Escape(CatCommand(json))}}"}"""));
         var provider = Resolve(o => o.ProfileName = "ext");

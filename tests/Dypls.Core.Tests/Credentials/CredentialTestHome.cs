@@ -1,5 +1,5 @@
-using Xunit;
 using Dypls.Credentials;
+using Xunit;
 
 namespace Dypls.Core.Tests.Credentials;
 

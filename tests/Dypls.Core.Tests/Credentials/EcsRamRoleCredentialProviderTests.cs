@@ -1,12 +1,13 @@
-using Xunit;
 using System.Net;
 using System.Net.Sockets;
 using Dypls.Credentials;
+using Xunit;
 using static Dypls.Core.Tests.Credentials.CredentialTestHome;
 using Env = Dypls.Credentials.CredentialEnvironmentVariables;
 
 namespace Dypls.Core.Tests.Credentials;
 
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "_t is disposed in IAsyncLifetime.DisposeAsync, which xunit calls after each test.")]
 public sealed class EcsRamRoleCredentialProviderTests : IAsyncLifetime
 {
     private readonly CredentialTestHome _t = new();

@@ -137,7 +137,7 @@ internal sealed class FakeStsServer : IDisposable
     private static Dictionary<string, string> ParseForm(string text)
     {
         var d = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in text.Split(new[] { '&' }, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var pair in text.Split(Ampersand, StringSplitOptions.RemoveEmptyEntries))
         {
             var eq = pair.IndexOf('=');
             var k = Uri.UnescapeDataString((eq < 0 ? pair : pair.Substring(0, eq)).Replace('+', ' '));
@@ -147,6 +147,9 @@ internal sealed class FakeStsServer : IDisposable
         return d;
     }
 
+    private static readonly char[] Ampersand = { '&' };
+
+#pragma warning disable CA1835 // the Memory overload is .NET Core only; this file also builds for net472
     private static async Task WriteAsync(HttpListenerContext context, int status, string json)
     {
         var bytes = Encoding.UTF8.GetBytes(json);
@@ -156,6 +159,7 @@ internal sealed class FakeStsServer : IDisposable
         await context.Response.OutputStream.WriteAsync(bytes, 0, bytes.Length).ConfigureAwait(false);
         context.Response.Close();
     }
+#pragma warning restore CA1835
 
     public void Dispose()
     {

@@ -1,5 +1,5 @@
-using Xunit;
 using Dypls.Credentials;
+using Xunit;
 using Env = Dypls.Credentials.CredentialEnvironmentVariables;
 
 namespace Dypls.Core.Tests.Credentials;
@@ -16,7 +16,7 @@ public sealed class ProfileNamesTests : IDisposable
     {
         _t.WithCliFile().WithIniFile();
         var names = CredentialChain.ListProfileNames(_t.Options());
-        Assert.Equal(new[] { "default", "sts", "ecs", "arn", "ini-only", "ini-ecs" }, names);
+        Assert.Equal<string>(["default", "sts", "ecs", "arn", "ini-only", "ini-ecs"], names);
         foreach (var secret in CredentialTestHome.Secrets) Assert.DoesNotContain(names, n => n.Contains(secret));
     }
 
@@ -30,7 +30,7 @@ public sealed class ProfileNamesTests : IDisposable
     public void A_malformed_file_contributes_nothing_and_never_throws()
     {
         _t.WithCliText("{ \"profiles\": [ {\"name\": ").WithIniFile();
-        Assert.Equal(new[] { "default", "ini-only", "ini-ecs", "arn" }, CredentialChain.ListProfileNames(_t.Options()));
+        Assert.Equal<string>(["default", "ini-only", "ini-ecs", "arn"], CredentialChain.ListProfileNames(_t.Options()));
     }
 
     [Fact]
@@ -39,6 +39,6 @@ public sealed class ProfileNamesTests : IDisposable
         var other = Path.Combine(_t.Home, "elsewhere.ini");
         File.WriteAllText(other, "[moved]\ntype = access_key\naccess_key_id = x\naccess_key_secret = y\n");
         _t.Env[Env.CredentialsFile] = other;
-        Assert.Equal(new[] { "moved" }, CredentialChain.ListProfileNames(_t.Options()));
+        Assert.Equal<string>(["moved"], CredentialChain.ListProfileNames(_t.Options()));
     }
 }

@@ -164,7 +164,7 @@ public sealed class RecordingStoreTests : IDisposable
         lease.Dispose();
         Assert.Equal(Base() + ".mp3", final);
         Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(final));
-        Assert.Equal(new[] { "call-1.mp3" }, Directory.GetFiles(_dir).Select(Path.GetFileName).ToArray());
+        Assert.Equal((string[])["call-1.mp3"], Directory.GetFiles(_dir).Select(Path.GetFileName).ToArray());
     }
 
     [Fact]

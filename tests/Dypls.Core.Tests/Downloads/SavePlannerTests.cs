@@ -119,7 +119,7 @@ public sealed class SavePlannerTests : IDisposable
     {
         var plan = Plan(Planner(), "c1", url);
         Assert.Equal(SavePlanKind.Invalid, plan.Kind);
-        Assert.Contains(plan.Error!.ErrorId, new[] { "InsecureDownloadUrl", "InvalidDownloadUrl" });
+        Assert.Contains(plan.Error!.ErrorId, (string[])["InsecureDownloadUrl", "InvalidDownloadUrl"]);
         Assert.False(plan.Error.StopsRun);
         Assert.Contains("c1", plan.Error.Message);
         Assert.DoesNotContain("secretsig", plan.Error.Message);

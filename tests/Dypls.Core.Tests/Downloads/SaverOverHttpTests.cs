@@ -145,10 +145,10 @@ public sealed class SaverOverHttpTests : IAsyncLifetime
         public byte[] Bytes(int i) => _objects[i].Content;
         public string Md5(int i) => Hex(MD5Hash(_objects[i].Content));
         public string ETag(int i) => "\"" + Md5(i).ToUpperInvariant() + "\"";
-        public IReadOnlyList<(string? Range, string? IfRange)> Requests(int i) => _objects[i].Requests.ToArray();
+        public (string? Range, string? IfRange)[] Requests(int i) => _objects[i].Requests.ToArray();
         public long BytesServed(int i) => Interlocked.Read(ref _objects[i].Served);
 
-        public Task WaitForStallAsync(int i) => _objects[i].Stalled.Task;
+        public Task<bool> WaitForStallAsync(int i) => _objects[i].Stalled.Task;
 
         private static byte[] Make(int i, int version)
         {
@@ -157,6 +157,8 @@ public sealed class SaverOverHttpTests : IAsyncLifetime
             return bytes;
         }
 
+        // OSS ETags are MD5 digests; MD5.HashData and Convert.ToHexStringLower are .NET 5+/9+, and this file also builds for net472.
+#pragma warning disable CA5351, CA1850, CA1872
         private static byte[] MD5Hash(byte[] b)
         {
             using var md5 = MD5.Create();
@@ -164,7 +166,9 @@ public sealed class SaverOverHttpTests : IAsyncLifetime
         }
 
         private static string Hex(byte[] b) => BitConverter.ToString(b).Replace("-", "").ToLowerInvariant();
+#pragma warning restore CA5351, CA1850, CA1872
 
+#pragma warning disable CA1846, CA1865, CA1835 // span, char and Memory overloads are .NET Core only; this file also builds for net472
         private async Task HandleAsync(LoopbackContext ctx)
         {
             var name = Path.GetFileNameWithoutExtension(ctx.Request.Path);
@@ -231,6 +235,7 @@ public sealed class SaverOverHttpTests : IAsyncLifetime
             Interlocked.Add(ref o.Served, body.Length);
             await ctx.Response.WriteAsync(body);
         }
+#pragma warning restore CA1846, CA1865, CA1835
 
         private static string? Header(LoopbackContext ctx, string name) => ctx.Request.Headers.TryGetValue(name, out var v) ? v : null;
 

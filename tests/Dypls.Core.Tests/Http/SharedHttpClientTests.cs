@@ -2,6 +2,8 @@ using System.Net;
 
 // ServicePointManager is obsolete on .NET, and is exactly what the .NET Framework path configures: these tests read it.
 #pragma warning disable SYSLIB0014
+// CA5364: the tests set the deprecated TLS 1.0/1.1 on purpose, to prove that Dypls adds TLS 1.2 to them.
+#pragma warning disable CA5364
 using Dypls.Http;
 
 namespace Dypls.Core.Tests.Http;

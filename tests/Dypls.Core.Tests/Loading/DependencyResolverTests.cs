@@ -105,7 +105,7 @@ public class DependencyResolverTests
         {
             foreach (var n in new[] { "Dypls.dll", "Dypls.Core.dll", "System.Text.Json.dll", "readme.txt" }) File.WriteAllText(Path.Combine(dir, n), "");
             var r = DependencyResolver.ForModuleFolder(dir, "Dypls");
-            Assert.Equal(new[] { "Dypls.Core", "System.Text.Json" }, r.Names.OrderBy(n => n, StringComparer.Ordinal));
+            Assert.Equal<string>(["Dypls.Core", "System.Text.Json"], r.Names.OrderBy(n => n, StringComparer.Ordinal));
             // The copy this process has loaded wins over the (here empty) file in the folder.
             Assert.Same(Stj, r.Resolve(Name("System.Text.Json", StjVersion.ToString())));
             // None loaded that fits, and the file is not an assembly: no answer, no exception.

@@ -71,7 +71,11 @@ public sealed class EmulatorProcess : IDisposable
         catch (ObjectDisposedException) { }
     }
 
-    private static string Quote(string s) => s.IndexOfAny(new[] { ' ', '"', '\'' }) < 0 ? s : "\"" + s.Replace("\"", "\\\"") + "\"";
+    private static readonly char[] NeedsQuotes = [' ', '"', '\''];
+
+#pragma warning disable CA1870 // SearchValues is .NET 8+, and this file also builds for net472
+    private static string Quote(string s) => s.IndexOfAny(NeedsQuotes) < 0 ? s : "\"" + s.Replace("\"", "\\\"") + "\"";
+#pragma warning restore CA1870
 
     /// <summary>The emulator's build of this configuration, else of any, else out/emulator.</summary>
     internal static string FindEmulator()

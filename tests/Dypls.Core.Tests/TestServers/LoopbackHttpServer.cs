@@ -4,6 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
+// This file also builds for net472, which has no Stream.WriteAsync(ReadOnlyMemory<byte>) and no string.Contains(string, StringComparison).
+#pragma warning disable CA1835, CA2249
+
 namespace Dypls.Core.Tests.TestServers;
 
 /// <summary>

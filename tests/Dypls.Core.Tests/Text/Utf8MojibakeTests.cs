@@ -55,7 +55,7 @@ public class Utf8MojibakeTests
     public void Any_of_a_rows_names()
     {
         Assert.True(Utf8Mojibake.AnyLikely(new[] { "extra", ReadAs(1252, "号码池Key") }));
-        Assert.False(Utf8Mojibake.AnyLikely(new[] { "extra", "CallId" }));
+        Assert.False(Utf8Mojibake.AnyLikely(["extra", "CallId"]));
         Assert.False(Utf8Mojibake.AnyLikely(null));
     }
 }
