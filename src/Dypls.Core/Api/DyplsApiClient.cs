@@ -161,7 +161,7 @@ namespace Dypls.Api
                 response?.Dispose();
                 cancellationToken.ThrowIfCancellationRequested();
                 throw new RetryableAnswer(new DyplsApiException("NetworkError",
-                    $"Could not reach Dyplsapi at {_endpoint.Host}: {Describe(ex)}", ApiErrorKind.Transient, inner: null), null);
+                    $"Could not reach Dyplsapi at {_endpoint.Host}: {MessageText.Describe(ex)}", ApiErrorKind.Transient, inner: null), null);
             }
 
             using (response)
@@ -345,17 +345,6 @@ namespace Dypls.Api
                 $"Dyplsapi rejected the request time twice (InvalidTimeStamp.Expired). {detail} Set the clock right (e.g. enable NTP time sync) and run again.",
                 ApiErrorKind.Authentication, failure.Code, failure.ApiMessage, failure.RequestId, failure.HttpStatus, failure.Attempts)
             { ClockOffset = offset };
-        }
-
-        private static string Describe(Exception ex)
-        {
-            var parts = new List<string>();
-            for (Exception? e = ex; e != null && parts.Count < 3; e = e.InnerException)
-            {
-                // Socket errors repeat their text at each level; say it once.
-                if (!parts.Exists(p => p.Contains(e.Message))) parts.Add(e.Message);
-            }
-            return string.Join(" ", parts);
         }
     }
 }

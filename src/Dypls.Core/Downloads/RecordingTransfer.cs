@@ -63,7 +63,7 @@ namespace Dypls.Downloads
             catch (HttpRequestException ex)
             {
                 Dispose(request, idle);
-                throw new TransferFailure("DownloadNetworkError", "the download failed: " + Describe(ex), transient: true, inner: ex);
+                throw new TransferFailure("DownloadNetworkError", "the download failed: " + MessageText.Describe(ex), transient: true, inner: ex);
             }
             catch
             {
@@ -82,17 +82,6 @@ namespace Dypls.Downloads
                 result.Dispose();
                 throw;
             }
-        }
-
-        /// <summary>The messages of an exception and its causes, each once ("An error occurred while sending the request." says little alone).</summary>
-        internal static string Describe(Exception ex)
-        {
-            var parts = new System.Collections.Generic.List<string>();
-            for (Exception? e = ex; e != null && parts.Count < 3; e = e.InnerException)
-            {
-                if (!parts.Exists(p => p.Contains(e.Message))) parts.Add(e.Message);
-            }
-            return string.Join(" ", parts);
         }
 
         private static void Dispose(HttpRequestMessage request, CancellationTokenSource idle)
