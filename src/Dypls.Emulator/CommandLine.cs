@@ -32,6 +32,19 @@ public static class CommandLine
           --retention-days N           CallTimes older than this have no recording (default 30).
           --ecs-role NAME              Serve a fake ECS metadata service handing out STS keys for role NAME.
 
+        STS (AssumeRole, AssumeRoleWithOIDC on "/") and the credentials URI (GET /credentials-uri):
+          --sts-role ARN               A role any known key or valid OIDC token may assume (repeatable; the demo
+                                       role acs:ram::1234567890123456:role/dypls-reader always exists).
+          --sts-denied-role ARN        A role that exists but refuses everyone: 403 NoPermission (repeatable; the
+                                       demo acs:ram::1234567890123456:role/dypls-denied always exists).
+          --oidc-provider ARN          An OIDC provider AssumeRoleWithOIDC knows (repeatable; demo
+                                       acs:ram::1234567890123456:oidc-provider/dypls-demo).
+          --oidc-token TOKEN           An OIDC token it accepts (repeatable; demo DyplsDemoOidcToken0001).
+          --sts-session-seconds N      Lifetime of issued sessions, capped by DurationSeconds (default 3600).
+          --https-port N               Also listen on HTTPS (0 = any free port) with a self-signed certificate made
+                                       at start; the second stdout line is "HTTPS on <base URL> (certificate <file>)".
+          --https-cert-file PATH       Write that certificate (PEM) here, e.g. for NODE_EXTRA_CA_CERTS.
+
         Fault injection (rates are probabilities from 0 to 1; see README "Fault injection"):
           --fault-seed N               Seed of the fault rolls; the same seed repeats the same sequence for
                                        sequential requests (default 1).
@@ -57,6 +70,8 @@ public static class CommandLine
                                        The next N whole bodies get one wrong byte (default 0).
           --fault-download-bytes-per-second N
                                        Throttle download bodies to about N bytes/s; 0 = full speed (default 0).
+          --download-total-bytes-per-second N
+                                       All download bodies together share about N bytes/s, as on a thin link (default 0).
           --fault-expire-next-downloads N
                                        The next N downloads answer 403 "Request has expired." (default 0).
           --verbose                    Log ASP.NET requests to the console.
@@ -156,6 +171,13 @@ public static class CommandLine
                     case "--timestamp-window-minutes": options.TimestampWindowMinutes = Int(name, Value(), 0, 100_000); break;
                     case "--retention-days": options.RetentionDays = Int(name, Value(), 0, 100_000); break;
                     case "--ecs-role": options.EcsRole = Required(name, Value()); break;
+                    case "--sts-role": options.StsRoles.Add(Required(name, Value())); break;
+                    case "--sts-denied-role": options.StsDeniedRoles.Add(Required(name, Value())); break;
+                    case "--oidc-provider": options.OidcProviders.Add(Required(name, Value())); break;
+                    case "--oidc-token": options.OidcTokens.Add(Required(name, Value())); break;
+                    case "--sts-session-seconds": options.StsSessionSeconds = Int(name, Value(), 1, 43200); break;
+                    case "--https-port": options.HttpsPort = Int(name, Value(), 0, 65535); break;
+                    case "--https-cert-file": options.HttpsCertificateFile = Path.GetFullPath(Required(name, Value())); break;
                     case "--fault-seed": options.Faults.Seed = Int(name, Value(), int.MinValue, int.MaxValue, NumberStyles.AllowLeadingSign); break;
                     case "--fault-api-5xx": options.Faults.Api5xxRate = Rate(name, Value()); break;
                     case "--fault-api-throttle": options.Faults.ApiThrottleRate = Rate(name, Value()); break;
@@ -176,6 +198,7 @@ public static class CommandLine
                     case "--fault-download-truncate": options.Faults.DownloadTruncateRate = Rate(name, Value()); break;
                     case "--fault-download-stall": options.Faults.DownloadStallRate = Rate(name, Value()); break;
                     case "--fault-download-bytes-per-second": options.Faults.DownloadSlowBytesPerSecond = Int(name, Value(), 0, int.MaxValue); break;
+                    case "--download-total-bytes-per-second": options.Faults.DownloadTotalBytesPerSecond = Int(name, Value(), 0, int.MaxValue); break;
                     case "--fault-expire-next-downloads": options.Faults.ExpireNextDownloads = Int(name, Value(), 0, int.MaxValue); break;
                     case "--verbose": options.Verbose = true; break;
                     default:

@@ -12,13 +12,19 @@ internal sealed class ControlEndpoints
     private readonly EmulatorOptions _options;
     private readonly EmulatorStats _stats;
     private readonly RecordingStore _recordings;
+    private readonly CredentialStore? _credentials;
 
-    public ControlEndpoints(EmulatorOptions options, EmulatorStats stats, RecordingStore recordings)
+    public ControlEndpoints(EmulatorOptions options, EmulatorStats stats, RecordingStore recordings, CredentialStore? credentials = null)
     {
         _options = options;
         _stats = stats;
         _recordings = recordings;
+        _credentials = credentials;
     }
+
+    /// <summary>GET /_emulator/sts-keys: the STS keys minted so far, secrets included, so a test can search its logs for them.</summary>
+    public IResult StsKeys() => Results.Json((_credentials?.Minted ?? Array.Empty<EmulatorAccessKey>())
+        .Select(k => new { accessKeyId = k.AccessKeyId, accessKeySecret = k.AccessKeySecret, securityToken = k.SecurityToken }));
 
     public IResult Stats() => Results.Json(_stats.Snapshot());
 
@@ -124,6 +130,18 @@ internal sealed class ControlEndpoints
             case "ecsCredentialLifetimeSeconds" when v.TryGetInt32(out var i) && i > 0:
                 _options.EcsCredentialLifetimeSeconds = i;
                 return true;
+            case "stsSessionSeconds" when v.TryGetInt32(out var i) && i > 0:
+                _options.StsSessionSeconds = i;
+                return true;
+            case "stsThrottle" when v.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                _options.StsThrottle = v.GetBoolean();
+                return true;
+            case "credentialsUriFail" when v.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                _options.CredentialsUriFail = v.GetBoolean();
+                return true;
+            case "metadataStall" when v.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                _options.MetadataStall = v.GetBoolean();
+                return true;
             case "retryAfterMs" when v.ValueKind == JsonValueKind.Null:
                 _options.RetryAfterMs = null;
                 return true;
@@ -168,6 +186,9 @@ internal sealed class ControlEndpoints
                 return true;
             case "downloadStallRate" when Rate(v, out var r):
                 _options.Faults.DownloadStallRate = r;
+                return true;
+            case "downloadTotalBytesPerSecond" when v.TryGetInt64(out var total) && total >= 0:
+                _options.Faults.DownloadTotalBytesPerSecond = total;
                 return true;
             case "downloadSlowBytesPerSecond" when v.TryGetInt64(out var l) && l >= 0:
                 _options.Faults.DownloadSlowBytesPerSecond = l;
@@ -251,6 +272,10 @@ internal sealed class ControlEndpoints
         ["retentionDays"] = _options.RetentionDays,
         ["ecsCredentialLifetimeSeconds"] = _options.EcsCredentialLifetimeSeconds,
         ["retryAfterMs"] = _options.RetryAfterMs,
+        ["stsSessionSeconds"] = _options.StsSessionSeconds,
+        ["stsThrottle"] = _options.StsThrottle,
+        ["credentialsUriFail"] = _options.CredentialsUriFail,
+        ["metadataStall"] = _options.MetadataStall,
         ["serviceUnavailable"] = _options.Faults.ServiceUnavailable,
         ["cutDownloads"] = _options.Faults.CutDownloads,
         ["cutDownloadsAtBytes"] = _options.Faults.CutDownloadsAtBytes,
@@ -265,6 +290,7 @@ internal sealed class ControlEndpoints
         ["downloadTruncateRate"] = _options.Faults.DownloadTruncateRate,
         ["downloadStallRate"] = _options.Faults.DownloadStallRate,
         ["downloadSlowBytesPerSecond"] = _options.Faults.DownloadSlowBytesPerSecond,
+        ["downloadTotalBytesPerSecond"] = _options.Faults.DownloadTotalBytesPerSecond,
         ["expireNextDownloads"] = _options.Faults.ExpireNextDownloads,
         ["apiEndlessErrorRate"] = _options.Faults.ApiEndlessErrorRate,
         ["downloadEndless403Rate"] = _options.Faults.DownloadEndless403Rate,

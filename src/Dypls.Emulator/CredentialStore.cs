@@ -7,6 +7,10 @@ namespace Dypls.Emulator;
 public sealed class CredentialStore
 {
     private readonly ConcurrentDictionary<string, EmulatorAccessKey> _keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<EmulatorAccessKey> _minted = new();
+
+    /// <summary>The last STS keys minted (at most 1,000), so tests can search their output for them.</summary>
+    public IReadOnlyList<EmulatorAccessKey> Minted => _minted.ToArray();
 
     public void Add(EmulatorAccessKey key) => _keys[key.AccessKeyId] = key;
 
@@ -23,6 +27,10 @@ public sealed class CredentialStore
             // Whole seconds: the metadata JSON carries seconds, so the gateway must agree with it.
             DateTimeOffset.FromUnixTimeSeconds((now + lifetime).ToUnixTimeSeconds()));
         Add(key);
+        _minted.Enqueue(key);
+        while (_minted.Count > 1000 && _minted.TryDequeue(out _))
+        {
+        }
         return key;
     }
 

@@ -19,18 +19,35 @@ internal sealed class EcsMetadataEndpoint
     private readonly EmulatorStats _stats;
     private readonly CredentialStore _credentials;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _tokens = new(StringComparer.Ordinal);
+    private readonly CancellationToken _stopping;
 
-    public EcsMetadataEndpoint(EmulatorOptions options, EmulatorStats stats, CredentialStore credentials)
+    public EcsMetadataEndpoint(EmulatorOptions options, EmulatorStats stats, CredentialStore credentials, CancellationToken stopping = default)
     {
         _options = options;
         _stats = stats;
         _credentials = credentials;
+        _stopping = stopping;
+    }
+
+    /// <summary>With the metadataStall setting, the request gets no answer until the client gives up: an unreachable service.</summary>
+    private async Task<bool> StalledAsync(HttpContext context)
+    {
+        if (!_options.MetadataStall)
+        {
+            return false;
+        }
+        await FaultHelpers.StallAsync(context, _stopping);
+        return true;
     }
 
     /// <summary>PUT /latest/api/token</summary>
     public async Task IssueTokenAsync(HttpContext context)
     {
         _stats.MetadataRequest();
+        if (await StalledAsync(context))
+        {
+            return;
+        }
         if (!IsEnabled(context))
         {
             return;
@@ -59,6 +76,10 @@ internal sealed class EcsMetadataEndpoint
     public async Task ListRolesAsync(HttpContext context)
     {
         _stats.MetadataRequest();
+        if (await StalledAsync(context))
+        {
+            return;
+        }
         if (!IsEnabled(context))
         {
             return;
@@ -76,6 +97,10 @@ internal sealed class EcsMetadataEndpoint
     public async Task GetCredentialsAsync(HttpContext context, string role)
     {
         _stats.MetadataRequest();
+        if (await StalledAsync(context))
+        {
+            return;
+        }
         if (!IsEnabled(context))
         {
             return;

@@ -13,6 +13,18 @@ public static class EmulatorDefaults
     public const string DemoStsAccessKeySecret = "DyplsDemoStsSecret000000000001";
     public const string DemoStsSecurityToken = "DyplsDemoSecurityToken0001";
 
+    /// <summary>The account of the demo roles and OIDC provider.</summary>
+    public const string DemoAccountId = "1234567890123456";
+    /// <summary>A role any known key, and the demo OIDC token, may assume.</summary>
+    public const string DemoRoleArn = "acs:ram::" + DemoAccountId + ":role/dypls-reader";
+    /// <summary>A role that exists but refuses everyone (403 NoPermission).</summary>
+    public const string DemoDeniedRoleArn = "acs:ram::" + DemoAccountId + ":role/dypls-denied";
+    public const string DemoOidcProviderArn = "acs:ram::" + DemoAccountId + ":oidc-provider/dypls-demo";
+    /// <summary>The OIDC token AssumeRoleWithOIDC accepts by default: what an RRSA token file would hold.</summary>
+    public const string DemoOidcToken = "DyplsDemoOidcToken0001";
+    public const int StsSessionSeconds = 3600;
+    /// <summary>The credentials URI endpoint (CredentialsURI mode, ALIBABA_CLOUD_CREDENTIALS_URI).</summary>
+    public const string CredentialsUriPath = "/credentials-uri";
     /// <summary>
     /// A demo key whose signature verifies but whose RAM policy denies the action: every authenticated call answers
     /// 403 Forbidden.RAM, as for a RAM user without dypls:QueryRecordFileDownloadUrl.

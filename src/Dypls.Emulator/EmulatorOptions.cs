@@ -170,6 +170,9 @@ public sealed class EmulatorFaults
     /// <summary>When above 0, download bodies are written at about this many bytes per second.</summary>
     public long DownloadSlowBytesPerSecond { get; set; }
 
+    /// <summary>All download bodies together are paced to about this many bytes/s (a thin shared link); 0 = no limit.</summary>
+    public long DownloadTotalBytesPerSecond { get; set; }
+
     /// <summary>One roll for one RPC request.</summary>
     public ApiFault NextApiFault()
     {
@@ -292,6 +295,36 @@ public sealed class EmulatorOptions
     public string? EcsRole { get; set; }
 
     public int EcsCredentialLifetimeSeconds { get; set; } = EmulatorDefaults.EcsCredentialLifetimeSeconds;
+
+    /// <summary>Lifetime of STS sessions (AssumeRole, AssumeRoleWithOIDC, credentials URI), capped by the DurationSeconds asked for.</summary>
+    public int StsSessionSeconds { get; set; } = EmulatorDefaults.StsSessionSeconds;
+
+    /// <summary>Roles any known key (and any valid OIDC token) may assume.</summary>
+    public HashSet<string> StsRoles { get; } = new(StringComparer.Ordinal) { EmulatorDefaults.DemoRoleArn };
+
+    /// <summary>Roles that exist but whose trust policy refuses everyone: AssumeRole answers 403 NoPermission.</summary>
+    public HashSet<string> StsDeniedRoles { get; } = new(StringComparer.Ordinal) { EmulatorDefaults.DemoDeniedRoleArn };
+
+    /// <summary>OIDC providers AssumeRoleWithOIDC knows.</summary>
+    public HashSet<string> OidcProviders { get; } = new(StringComparer.Ordinal) { EmulatorDefaults.DemoOidcProviderArn };
+
+    /// <summary>OIDC tokens AssumeRoleWithOIDC accepts (the content of an RRSA token file).</summary>
+    public HashSet<string> OidcTokens { get; } = new(StringComparer.Ordinal) { EmulatorDefaults.DemoOidcToken };
+
+    /// <summary>When set, every STS call answers 400 Throttling.User.</summary>
+    public bool StsThrottle { get; set; }
+
+    /// <summary>When set, the credentials URI answers HTTP 500.</summary>
+    public bool CredentialsUriFail { get; set; }
+
+    /// <summary>When set, the ECS metadata service never answers (until the client gives up): an unreachable service.</summary>
+    public bool MetadataStall { get; set; }
+
+    /// <summary>Also listen on HTTPS on this port (0 = any free port) with a self-signed certificate made at start; null = no HTTPS.</summary>
+    public int? HttpsPort { get; set; }
+
+    /// <summary>Where to write that certificate (PEM), e.g. for NODE_EXTRA_CA_CERTS; null writes it next to the temp folder.</summary>
+    public string? HttpsCertificateFile { get; set; }
 
     /// <summary>When throttling, send x-acs-retry-after with this many milliseconds; null sends nothing.</summary>
     public int? RetryAfterMs { get; set; }

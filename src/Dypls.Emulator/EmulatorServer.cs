@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -19,10 +21,12 @@ public sealed class EmulatorServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly CredentialStore _credentials;
 
-    private EmulatorServer(WebApplication app, Uri baseUri, EmulatorOptions options, EmulatorStats stats, CredentialStore credentials)
+    private EmulatorServer(WebApplication app, Uri baseUri, Uri? httpsBaseUri, string? certificateFile, EmulatorOptions options, EmulatorStats stats, CredentialStore credentials)
     {
         _app = app;
         BaseUri = baseUri;
+        HttpsBaseUri = httpsBaseUri;
+        CertificateFile = certificateFile;
         Options = options;
         Stats = stats;
         _credentials = credentials;
@@ -32,6 +36,15 @@ public sealed class EmulatorServer : IAsyncDisposable
     public Uri BaseUri { get; }
 
     public EmulatorStats Stats { get; }
+
+    /// <summary>The HTTPS address (same endpoints) when <see cref="EmulatorOptions.HttpsPort"/> is set; null otherwise.</summary>
+    public Uri? HttpsBaseUri { get; }
+
+    /// <summary>The PEM file of the self-signed certificate HTTPS uses; null without HTTPS.</summary>
+    public string? CertificateFile { get; }
+
+    /// <summary>The STS keys minted so far (ECS role, STS, credentials URI).</summary>
+    public IReadOnlyList<EmulatorAccessKey> MintedKeys => _credentials.Minted;
 
     /// <summary>The live options: changing the scalar settings affects the next requests.</summary>
     public EmulatorOptions Options { get; }
@@ -53,9 +66,21 @@ public sealed class EmulatorServer : IAsyncDisposable
         }
         // The caller owns the lifetime (Ctrl+C in Program, DisposeAsync in tests), not the console.
         builder.Services.AddSingleton<IHostLifetime, CallerControlledLifetime>();
+        X509Certificate2? certificate = null;
+        string? certificateFile = null;
+        if (options.HttpsPort is not null)
+        {
+            certificate = CreateCertificate();
+            certificateFile = options.HttpsCertificateFile ?? Path.Combine(Path.GetTempPath(), "dypls-emulator-" + Environment.ProcessId + ".pem");
+            File.WriteAllText(certificateFile, certificate.ExportCertificatePem() + "\n");
+        }
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(ResolveHost(options.Host), options.Port);
+            if (certificate is not null)
+            {
+                k.Listen(ResolveHost(options.Host), options.HttpsPort!.Value, listen => listen.UseHttps(certificate));
+            }
             k.Limits.MaxRequestBodySize = 1024 * 1024;
         });
 
@@ -76,10 +101,12 @@ public sealed class EmulatorServer : IAsyncDisposable
         var app = builder.Build();
         // Stalled answers (fault injection) end when the host starts stopping, before Kestrel waits for requests.
         var stopping = app.Lifetime.ApplicationStopping;
-        var rpc = new RpcEndpoint(options, stats, new SignatureVerifier(credentials, new NonceCache()), stopping);
+        var verifier = new SignatureVerifier(credentials, new NonceCache());
+        var rpc = new RpcEndpoint(options, stats, verifier, stopping);
+        var sts = new StsEndpoint(options, stats, credentials, verifier);
         var oss = new OssDownloadEndpoint(options, stats, recordings, stopping);
-        var ecs = new EcsMetadataEndpoint(options, stats, credentials);
-        var control = new ControlEndpoints(options, stats, recordings);
+        var ecs = new EcsMetadataEndpoint(options, stats, credentials, stopping);
+        var control = new ControlEndpoints(options, stats, recordings, credentials);
         app.Use(async (context, next) =>
         {
             stats.RequestStarted();
@@ -100,7 +127,21 @@ public sealed class EmulatorServer : IAsyncDisposable
                 stats.RequestEnded();
             }
         });
-        app.MapMethods("/", GetPost, rpc.HandleAsync);
+        // One address for the Dyplsapi gateway and STS, as on Alibaba Cloud each is "/" on its host: the Action decides.
+        app.MapMethods("/", GetPost, async (HttpContext context) =>
+        {
+            var parameters = await RpcEndpoint.ReadParametersAsync(context.Request, context.RequestAborted);
+            if (StsEndpoint.Handles(parameters))
+            {
+                await sts.HandleAsync(context, parameters);
+            }
+            else
+            {
+                await rpc.HandleAsync(context, parameters);
+            }
+        });
+        app.MapGet(EmulatorDefaults.CredentialsUriPath, sts.CredentialsUriAsync);
+        app.MapGet("/_emulator/sts-keys", control.StsKeys);
         app.MapMethods("/" + EmulatorDefaults.Bucket + "/{**objectName}", GetHead, oss.HandleAsync);
         app.MapGet("/_emulator/stats", control.Stats);
         app.MapPost("/_emulator/reset", control.Reset);
@@ -122,12 +163,35 @@ public sealed class EmulatorServer : IAsyncDisposable
 
         await app.StartAsync(ct);
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var bound = new Uri(address);
-        // A wildcard bind is reachable on loopback; print an address a client can actually dial.
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
+        var baseUri = Dialable(addresses.First(a => a.Scheme == Uri.UriSchemeHttp));
+        var httpsUri = certificate is null ? null : Dialable(addresses.First(a => a.Scheme == Uri.UriSchemeHttps));
+        return new EmulatorServer(app, baseUri, httpsUri, certificateFile, options, stats, credentials);
+    }
+
+    // A wildcard bind is reachable on loopback; give an address a client can actually dial.
+    private static Uri Dialable(Uri bound)
+    {
         var host = bound.Host is "0.0.0.0" or "[::]" or "::" ? "127.0.0.1" : bound.Host;
-        var baseUri = new UriBuilder("http", host, bound.Port, "/").Uri;
-        return new EmulatorServer(app, baseUri, options, stats, credentials);
+        return new UriBuilder(bound.Scheme, host, bound.Port, "/").Uri;
+    }
+
+    /// <summary>A self-signed certificate for 127.0.0.1, ::1 and localhost, valid for a week from an hour ago.</summary>
+    private static X509Certificate2 CreateCertificate()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=Dypls emulator", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        san.AddIpAddress(IPAddress.IPv6Loopback);
+        san.AddDnsName("localhost");
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(new OidCollection { new Oid("1.3.6.1.5.5.7.3.1") }, false));
+        using var ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(7));
+        // Re-imported from PFX so that Windows' TLS stack can use the private key too.
+        return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pfx), null);
     }
 
     private static IPAddress ResolveHost(string host)

@@ -11,6 +11,7 @@ public sealed class EmulatorStats
     private long _faultsInjected, _ramDenied, _ifRangeIgnored, _objectHookRequests, _unroutedRequests;
     private long _interruptedDownloadBytes, _proxyConnectRequests;
     private string? _lastProxyConnectTarget;
+    private long _stsRequests, _stsIssued, _stsAssumeRole, _stsAssumeRoleWithOidc, _stsFailures, _credentialsUriRequests;
     private readonly long[] _faults = new long[Enum.GetValues<FaultKind>().Length];
 
     public long ApiRequests => Interlocked.Read(ref _apiRequests);
@@ -33,6 +34,28 @@ public sealed class EmulatorStats
     public long MetadataRequests => Interlocked.Read(ref _metadataRequests);
     /// <summary>Download bodies cut off on purpose (fault injection).</summary>
     public long CutDownloads => Interlocked.Read(ref _cutDownloads);
+
+    /// <summary>STS calls (AssumeRole, AssumeRoleWithOIDC) of any outcome.</summary>
+    public long StsRequests => Interlocked.Read(ref _stsRequests);
+    /// <summary>Sessions issued: by AssumeRole, AssumeRoleWithOIDC and the credentials URI. A refresh is one more.</summary>
+    public long StsIssued => Interlocked.Read(ref _stsIssued);
+    public long StsAssumeRole => Interlocked.Read(ref _stsAssumeRole);
+    public long StsAssumeRoleWithOidc => Interlocked.Read(ref _stsAssumeRoleWithOidc);
+    /// <summary>STS calls answered with an error code.</summary>
+    public long StsFailures => Interlocked.Read(ref _stsFailures);
+    public long CredentialsUriRequests => Interlocked.Read(ref _credentialsUriRequests);
+
+    internal void StsRequest() => Interlocked.Increment(ref _stsRequests);
+    internal void StsFailure() => Interlocked.Increment(ref _stsFailures);
+    internal void CredentialsUriRequest() => Interlocked.Increment(ref _credentialsUriRequests);
+
+    internal void SessionIssued(bool oidc, bool uri = false)
+    {
+        Interlocked.Increment(ref _stsIssued);
+        if (uri) return;
+        if (oidc) Interlocked.Increment(ref _stsAssumeRoleWithOidc);
+        else Interlocked.Increment(ref _stsAssumeRole);
+    }
 
     /// <summary>Authenticated calls answered 403 Forbidden.RAM (the denied identity, or the ramDenyAll switch).</summary>
     public long RamDenied => Interlocked.Read(ref _ramDenied);
@@ -116,6 +139,12 @@ public sealed class EmulatorStats
         Interlocked.Exchange(ref _metadataRequests, 0);
         Interlocked.Exchange(ref _cutDownloads, 0);
         Interlocked.Exchange(ref _faultsInjected, 0);
+        Interlocked.Exchange(ref _stsRequests, 0);
+        Interlocked.Exchange(ref _stsIssued, 0);
+        Interlocked.Exchange(ref _stsAssumeRole, 0);
+        Interlocked.Exchange(ref _stsAssumeRoleWithOidc, 0);
+        Interlocked.Exchange(ref _stsFailures, 0);
+        Interlocked.Exchange(ref _credentialsUriRequests, 0);
         Interlocked.Exchange(ref _ramDenied, 0);
         Interlocked.Exchange(ref _ifRangeIgnored, 0);
         Interlocked.Exchange(ref _objectHookRequests, 0);
@@ -135,7 +164,8 @@ public sealed class EmulatorStats
         Fault(FaultKind.ApiStall), Fault(FaultKind.Download5xx), Fault(FaultKind.DownloadTruncate), Fault(FaultKind.DownloadStall),
         Fault(FaultKind.DownloadExpired), Fault(FaultKind.ApiEndlessError), Fault(FaultKind.DownloadEndless403),
         Fault(FaultKind.DownloadHeaderStall), Fault(FaultKind.DownloadCorrupt), RamDenied, IfRangeIgnored, ObjectHookRequests, UnroutedRequests,
-        InterruptedDownloadBytes, ProxyConnectRequests, LastProxyConnectTarget);
+        InterruptedDownloadBytes, ProxyConnectRequests, LastProxyConnectTarget,
+        StsRequests, StsIssued, StsAssumeRole, StsAssumeRoleWithOidc, StsFailures, CredentialsUriRequests);
 }
 
 /// <summary>The JSON shape of GET /_emulator/stats (camelCase).</summary>
@@ -172,7 +202,13 @@ public sealed record StatsSnapshot(
     [property: JsonPropertyName("unroutedRequests")] long UnroutedRequests,
     [property: JsonPropertyName("interruptedDownloadBytes")] long InterruptedDownloadBytes,
     [property: JsonPropertyName("proxyConnectRequests")] long ProxyConnectRequests,
-    [property: JsonPropertyName("lastProxyConnectTarget")] string? LastProxyConnectTarget);
+    [property: JsonPropertyName("lastProxyConnectTarget")] string? LastProxyConnectTarget,
+    [property: JsonPropertyName("stsRequests")] long StsRequests,
+    [property: JsonPropertyName("stsIssued")] long StsIssued,
+    [property: JsonPropertyName("stsAssumeRole")] long StsAssumeRole,
+    [property: JsonPropertyName("stsAssumeRoleWithOidc")] long StsAssumeRoleWithOidc,
+    [property: JsonPropertyName("stsFailures")] long StsFailures,
+    [property: JsonPropertyName("credentialsUriRequests")] long CredentialsUriRequests);
 
 /// <summary>The kinds of injected faults counted in <see cref="EmulatorStats"/> (rates and the expiry budget).</summary>
 public enum FaultKind

@@ -33,6 +33,8 @@ public static class EmulatorSummary
         {
             sb.AppendLine("  ECS metadata service on /latest/ for role " + o.EcsRole + ".");
         }
+        sb.AppendLine(string.Create(inv, $"  STS on \"/\" (AssumeRole, AssumeRoleWithOIDC), sessions of {o.StsSessionSeconds} s; roles {string.Join(", ", o.StsRoles)}; denied {string.Join(", ", o.StsDeniedRoles)}."));
+        sb.AppendLine("  OIDC providers " + string.Join(", ", o.OidcProviders) + " (demo token in EmulatorDefaults.cs); credentials URI on " + EmulatorDefaults.CredentialsUriPath + ".");
         var f = o.Faults;
         if (f.Api5xxRate > 0 || f.ApiThrottleRate > 0 || f.ApiSystemErrorRate > 0 || f.ApiResetRate > 0 || f.ApiStallRate > 0 ||
             f.Download5xxRate > 0 || f.DownloadTruncateRate > 0 || f.DownloadStallRate > 0 || f.ApiEndlessErrorRate > 0 ||

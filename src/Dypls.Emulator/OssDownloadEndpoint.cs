@@ -13,6 +13,9 @@ namespace Dypls.Emulator;
 /// </summary>
 internal sealed class OssDownloadEndpoint
 {
+    // The one link all downloads share when a total rate is set (--download-total-bytes-per-second).
+    private static readonly BandwidthBudget SharedLink = new();
+
     private readonly EmulatorOptions _options;
     private readonly EmulatorStats _stats;
     private readonly RecordingStore _recordings;
@@ -229,7 +232,10 @@ internal sealed class OssDownloadEndpoint
         }
 
         var bytesPerSecond = faults.DownloadSlowBytesPerSecond;
-        Stream body = bytesPerSecond > 0 ? new ThrottledStream(response.Body, bytesPerSecond) : response.Body;
+        var totalBytesPerSecond = faults.DownloadTotalBytesPerSecond;
+        Stream body = bytesPerSecond > 0 || totalBytesPerSecond > 0
+            ? new ThrottledStream(response.Body, bytesPerSecond, SharedLink, totalBytesPerSecond)
+            : response.Body;
 
         // Part of the body, then trouble. Only bodies of 2 bytes or more can be cut short ("at least 1, not all").
         long partial;

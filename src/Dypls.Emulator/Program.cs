@@ -27,6 +27,10 @@ catch (Exception e) when (e is IOException or ArgumentException or InvalidOperat
 
 // Scripts wait for exactly this first line (tests/Pester/TestHelpers.psm1).
 Console.WriteLine("Listening on " + server.BaseUri);
+if (server.HttpsBaseUri is not null)
+{
+    Console.WriteLine("HTTPS on " + server.HttpsBaseUri + " (certificate " + server.CertificateFile + ")");
+}
 Console.WriteLine(EmulatorSummary.Describe(options));
 
 var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

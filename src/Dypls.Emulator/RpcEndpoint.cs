@@ -27,12 +27,12 @@ internal sealed class RpcEndpoint
         _stopping = stopping;
     }
 
-    public async Task HandleAsync(HttpContext context)
+    /// <param name="parameters">Query and form merged (<see cref="ReadParametersAsync"/>).</param>
+    public async Task HandleAsync(HttpContext context, Dictionary<string, string> parameters)
     {
         _stats.ApiRequest();
         var requestId = RpcResponseWriter.NewRequestId();
         context.Response.Headers["x-acs-request-id"] = requestId;
-        var parameters = await ReadParametersAsync(context.Request, context.RequestAborted);
         var xml = RpcResponseWriter.WantsXml(parameters);
 
         var latency = _options.ApiLatencyMs;
@@ -215,7 +215,7 @@ internal sealed class RpcEndpoint
     }
 
     /// <summary>Query string and form body merged (the body wins a clash); repeated names keep the last value.</summary>
-    private static async Task<Dictionary<string, string>> ReadParametersAsync(HttpRequest request, CancellationToken ct)
+    internal static async Task<Dictionary<string, string>> ReadParametersAsync(HttpRequest request, CancellationToken ct)
     {
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var pair in request.Query)

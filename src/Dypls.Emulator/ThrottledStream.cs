@@ -10,16 +10,23 @@ internal sealed class ThrottledStream : Stream
 {
     private readonly Stream _inner;
     private readonly long _bytesPerSecond;
+    private readonly BandwidthBudget? _shared;
+    private readonly long _sharedBytesPerSecond;
     private readonly int _chunk;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _sent;
 
-    public ThrottledStream(Stream inner, long bytesPerSecond)
+    /// <param name="bytesPerSecond">This transfer's own limit; 0 for none.</param>
+    /// <param name="shared">A link all transfers share, with its total rate; null for none.</param>
+    public ThrottledStream(Stream inner, long bytesPerSecond, BandwidthBudget? shared = null, long sharedBytesPerSecond = 0)
     {
         _inner = inner;
-        _bytesPerSecond = Math.Max(1, bytesPerSecond);
+        _bytesPerSecond = bytesPerSecond > 0 ? bytesPerSecond : long.MaxValue;
+        _shared = sharedBytesPerSecond > 0 ? shared : null;
+        _sharedBytesPerSecond = sharedBytesPerSecond;
         // About 20 chunks a second, at least 1 byte and at most 16 KiB each.
-        _chunk = (int)Math.Clamp(_bytesPerSecond / 20, 1, 16 * 1024);
+        var pace = Math.Min(_bytesPerSecond, _shared != null ? sharedBytesPerSecond : long.MaxValue);
+        _chunk = (int)Math.Clamp(pace / 20, 1, 16 * 1024);
     }
 
     public override bool CanRead => false;
@@ -33,11 +40,12 @@ internal sealed class ThrottledStream : Stream
         while (!buffer.IsEmpty)
         {
             var n = Math.Min(_chunk, buffer.Length);
+            if (_shared != null) await _shared.TakeAsync(n, _sharedBytesPerSecond, cancellationToken);
             await _inner.WriteAsync(buffer[..n], cancellationToken);
             await _inner.FlushAsync(cancellationToken);
             buffer = buffer[n..];
             _sent += n;
-            var due = TimeSpan.FromSeconds((double)_sent / _bytesPerSecond) - _clock.Elapsed;
+            var due = _bytesPerSecond == long.MaxValue ? TimeSpan.Zero : TimeSpan.FromSeconds((double)_sent / _bytesPerSecond) - _clock.Elapsed;
             if (due > TimeSpan.Zero)
             {
                 await Task.Delay(due, cancellationToken);

@@ -15,6 +15,7 @@ public class EmulatorControlTests
         "rangeRequests", "downloadBytes", "expiredDownloads", "maxConcurrentRequests", "metadataRequests", "cutDownloads",
         "faultsInjected", "faultApi5xx", "faultApiThrottle", "faultApiSystemError", "faultApiReset", "faultApiStall", "faultDownload5xx",
         "faultDownloadTruncate", "faultDownloadStall", "faultDownloadExpired",
+        "stsRequests", "stsIssued", "stsAssumeRole", "stsAssumeRoleWithOidc", "stsFailures", "credentialsUriRequests",
         "faultApiEndlessError", "faultDownloadEndless403", "faultDownloadHeaderStall", "faultDownloadCorrupt",
         "ramDenied", "ifRangeIgnored", "objectHookRequests", "unroutedRequests", "interruptedDownloadBytes", "proxyConnectRequests",
         "lastProxyConnectTarget",

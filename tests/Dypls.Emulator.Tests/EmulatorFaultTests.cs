@@ -389,6 +389,23 @@ public class EmulatorFaultTests
     }
 
     [Fact]
+    public async Task A_total_rate_is_shared_by_every_download_at_once()
+    {
+        await using var host = await StartAsync(o =>
+        {
+            o.RecordingSize = 20_000;
+            o.Faults.DownloadTotalBytesPerSecond = 80_000;
+        });
+        var urls = new[] { await host.DownloadUrlAsync("call-thin-1"), await host.DownloadUrlAsync("call-thin-2"), await host.DownloadUrlAsync("call-thin-3"), await host.DownloadUrlAsync("call-thin-4") };
+        var clock = Stopwatch.StartNew();
+        var bodies = await Task.WhenAll(urls.Select(u => host.Http.GetByteArrayAsync(u)));
+        clock.Stop();
+        for (var i = 0; i < 4; i++) Assert.Equal(await host.ExpectedRecordingAsync("call-thin-" + (i + 1)), bodies[i]);
+        // 4 x 20 000 bytes through one 80 000 B/s link: about a second in all (each alone would take a quarter of that).
+        Assert.True(clock.ElapsedMilliseconds >= 800, clock.ElapsedMilliseconds + " ms");
+    }
+
+    [Fact]
     public async Task Expire_next_downloads_refuses_valid_urls_as_expired_then_serves_them()
     {
         await using var host = await StartAsync(o => o.RecordingSize = 1000);

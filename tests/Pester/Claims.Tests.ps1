@@ -234,6 +234,17 @@ Describe 'Every ErrorId of the README''s error table comes out of a cmdlet' {
         # Each scenario: Rows (how many), Expect 'Row' (one non-terminating error per row, with the row as TargetObject)
         # or 'Once' (one terminating error for the whole run, StopsRun where the table says so), and Run, which gets
         # the rows and a fresh destination and returns @{ Errors; Terminating } (ErrorRecords, or the child's report).
+        # A CLI profile file whose profiles fail in each of the ways the credential chain names (nothing is sent).
+        $script:BadProfilesHome = Join-Path ([IO.Path]::GetTempPath()) ('dypls-badprofiles-' + [guid]::NewGuid().ToString('N'))
+        $null = New-Item -ItemType Directory -Force (Join-Path $script:BadProfilesHome '.aliyun')
+        @{ current = 'sso'; profiles = @(
+                @{ name = 'sso'; mode = 'CloudSSO'; cloud_sso_sign_in_url = 'https://signin.example.com/device/login' },
+                @{ name = 'weird'; mode = 'NoSuchMode' },
+                @{ name = 'halfak'; mode = 'AK'; access_key_id = 'LTAI5tHalfAKOnly0001' },
+                @{ name = 'loop'; mode = 'ChainableRamRoleArn'; source_profile = 'loop'; ram_role_arn = 'acs:ram::1:role/x'; ram_session_name = 's' },
+                @{ name = 'badsts'; mode = 'RamRoleArn'; access_key_id = 'LTAI5tBadStsSource01'; access_key_secret = 'not-used-000000000000001'; ram_role_arn = 'acs:ram::1:role/x'; ram_session_name = 's'; sts_endpoint = 'http://sts.example.com' }
+            ) } | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $script:BadProfilesHome '.aliyun/config.json')
+        $badProfile = { param([string] $Name) @{ Pipeline = "Get-DyplsRecordUrl -Endpoint '{0}' -ProfileName $Name -ThrottleLimit 4"; Environment = @{ HOME = $script:BadProfilesHome; USERPROFILE = $script:BadProfilesHome } } }
         $script:Scenarios = @{
             'MissingCallId'          = @{ Expect = 'Row'; Run = { param($rows, $dest) $rows | ForEach-Object { $_.CallId = '   ' }; $rows | Get-DyplsRecordUrl @args } }
             'InvalidCallId'          = @{ Expect = 'Row'; Run = { param($rows, $dest) $rows | ForEach-Object { $_.CallId = 'x' * 101 }; $rows | Get-DyplsRecordUrl @args } }
@@ -287,12 +298,18 @@ Describe 'Every ErrorId of the README''s error table comes out of a cmdlet' {
                 Check = { (Get-Stats).apiRequests | Should -Be 0 } }
             'ProfileNotFound'        = @{ Expect = 'Once'; Rows = 50; Child = @{ Pipeline = "Save-DyplsRecording -Destination (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid())) -Endpoint '{0}' -ProfileName dypls-no-such-profile -ThrottleLimit 4"; Environment = @{} }
                 Check = { (Get-Stats).apiRequests | Should -Be 0 } }
+            'InteractiveProfileMode' = @{ Expect = 'Once'; Rows = 50; Child = (& $badProfile 'sso'); Check = { (Get-Stats).apiRequests | Should -Be 0 } }
+            'UnsupportedProfileMode' = @{ Expect = 'Once'; Rows = 50; Child = (& $badProfile 'weird'); Check = { (Get-Stats).apiRequests | Should -Be 0 } }
+            'IncompleteProfile'      = @{ Expect = 'Once'; Rows = 50; Child = (& $badProfile 'halfak'); Check = { (Get-Stats).apiRequests | Should -Be 0 } }
+            'InvalidProfile'         = @{ Expect = 'Once'; Rows = 50; Child = (& $badProfile 'loop'); Check = { (Get-Stats).apiRequests | Should -Be 0 } }
+            'InvalidStsEndpoint'     = @{ Expect = 'Once'; Rows = 50; Child = (& $badProfile 'badsts'); Check = { (Get-Stats).apiRequests | Should -Be 0 } }
             'DiskFull'               = @{ Expect = 'Once'; Rows = 20; NeedsMount = 'SmallDisk'; Run = { param($rows, $dest) $rows | Save-DyplsRecording -Destination $script:SmallDisk -ThrottleLimit 2 @args } }
         }
     }
     AfterAll {
         Restore-EmulatorSettings
         foreach ($m in $script:ReadOnlyMount, $script:SmallDisk) { if ($m) { & umount $m 2>&1 | Out-Null } }
+        if ($script:BadProfilesHome) { Remove-Item -Recurse -Force $script:BadProfilesHome -ErrorAction SilentlyContinue }
     }
     AfterEach { Restore-EmulatorSettings }
 

@@ -32,7 +32,9 @@ Describe 'Help files' {
     It 'about_Dypls covers credentials, endpoints, the emulator, time zones, retention and ErrorIds' {
         $text = Get-Help about_Dypls | Out-String
         foreach ($topic in 'CREDENTIALS', 'ENDPOINTS', 'THE EMULATOR', 'TIME ZONES', 'RETENTION AND URL LIFETIME', 'TROUBLESHOOTING',
-            'CredentialNotFound', 'ProfileNotFound', 'RecordingNotAvailable', 'ApiError.', 'dypls-emulator') {
+            'CredentialNotFound', 'ProfileNotFound', 'RecordingNotAvailable', 'ApiError.', 'dypls-emulator',
+            'RamRoleArn', 'ChainableRamRoleArn', 'oidc_role_arn', 'ALIBABA_CLOUD_OIDC_TOKEN_FILE', 'ALIBABA_CLOUD_CREDENTIALS_URI', 'External',
+            'ALIBABA_CLOUD_STS_ENDPOINT', 'CredentialSourceFailed', 'InteractiveProfileMode') {
             $text | Should -BeLike "*$topic*"
         }
     }

@@ -21,7 +21,10 @@ $script:DemoKeys = [pscustomobject]@{
 function Get-DyplsDemoKeys { $script:DemoKeys }
 
 function Start-DyplsEmulator {
-    <# Starts out/emulator/Dypls.Emulator.dll on a free loopback port; returns @{ BaseUrl; Process }. #>
+    <#
+    Starts out/emulator/Dypls.Emulator.dll on a free loopback port; returns @{ BaseUrl; Process; HttpsBaseUrl; CertificateFile }
+    (the last two only with --https-port in ArgumentList).
+    #>
     param([string[]] $ArgumentList = @())
     $dll = Join-Path $script:RepoRoot 'out/emulator/Dypls.Emulator.dll'
     if (-not (Test-Path $dll)) { throw "The emulator is not built: $dll (run ./build.ps1)" }
@@ -40,6 +43,12 @@ function Start-DyplsEmulator {
         if ($null -eq $line) { break }
         if ($line -match 'Listening on (http://\S+)') { $baseUrl = $Matches[1] }
     }
+    $httpsUrl = $null; $certFile = $null
+    if ($baseUrl -and $ArgumentList -contains '--https-port') {
+        $line = $proc.StandardOutput.ReadLine()
+        if ($line -match '^HTTPS on (https://\S+) \(certificate (.+)\)$') { $httpsUrl = $Matches[1]; $certFile = $Matches[2] }
+        else { $baseUrl = $null }
+    }
     if (-not $baseUrl) {
         $err = $proc.StandardError.ReadToEnd()
         try { $proc.Kill() } catch { }
@@ -48,7 +57,7 @@ function Start-DyplsEmulator {
     # Keep draining stdout so the emulator never blocks on a full pipe.
     $null = $proc.StandardOutput.ReadToEndAsync()
     $null = $proc.StandardError.ReadToEndAsync()
-    [pscustomobject]@{ BaseUrl = $baseUrl; Process = $proc }
+    [pscustomobject]@{ BaseUrl = $baseUrl; Process = $proc; HttpsBaseUrl = $httpsUrl; CertificateFile = $certFile }
 }
 
 function Stop-DyplsEmulator {
@@ -62,6 +71,25 @@ function Stop-DyplsEmulator {
 function Get-DyplsEmulatorStats {
     param([Parameter(Mandatory)] $Emulator)
     Invoke-RestMethod -Uri ($Emulator.BaseUrl.TrimEnd('/') + '/_emulator/stats')
+}
+
+# The emulator's demo STS settings (see src/Dypls.Emulator/EmulatorDefaults.cs).
+$script:DemoSts = [pscustomobject]@{
+    RoleArn         = 'acs:ram::1234567890123456:role/dypls-reader'
+    DeniedRoleArn   = 'acs:ram::1234567890123456:role/dypls-denied'
+    OidcProviderArn = 'acs:ram::1234567890123456:oidc-provider/dypls-demo'
+    OidcToken       = 'DyplsDemoOidcToken0001'
+}
+function Get-DyplsDemoSts { $script:DemoSts }
+
+function Set-DyplsEmulatorSetting {
+    param([Parameter(Mandatory)] $Emulator, [Parameter(Mandatory)][hashtable] $Settings)
+    $null = Invoke-RestMethod -Method Post -Uri ($Emulator.BaseUrl.TrimEnd('/') + '/_emulator/settings') -ContentType 'application/json' -Body ($Settings | ConvertTo-Json)
+}
+
+function Reset-DyplsEmulatorStats {
+    param([Parameter(Mandatory)] $Emulator)
+    $null = Invoke-RestMethod -Method Post -Uri ($Emulator.BaseUrl.TrimEnd('/') + '/_emulator/reset')
 }
 
 function New-DyplsDemoCredential {

@@ -46,5 +46,14 @@ async function worker(queue) {
 
 (async () => {
   const queue = rows.slice();
+  const started = process.hrtime.bigint();
+  const cpuAtStart = process.cpuUsage();
   await Promise.all(Array.from({ length: concurrency }, () => worker(queue)));
+  if (process.env.DYPLS_BENCH_REPORT === '1') {
+    // First row to last result, as the Dypls side is measured; CPU of the whole node process (start-up included).
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = process.cpuUsage();
+    const span = process.cpuUsage(cpuAtStart);
+    console.log('BENCH:' + JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, spanCpuSeconds: (span.user + span.system) / 1e6 }));
+  }
 })().catch(e => { console.error(e.message); process.exit(1); });

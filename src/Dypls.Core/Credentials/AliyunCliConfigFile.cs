@@ -11,7 +11,7 @@ namespace Dypls.Credentials
     /// </summary>
     internal sealed class AliyunCliConfigFile
     {
-        internal const string SupportedModes = "AK, StsToken, EcsRamRole";
+        internal const string SupportedModes = "AK, StsToken, EcsRamRole, RamRoleArn, ChainableRamRoleArn, RamRoleArnWithRoleName, OIDC, CredentialsURI, External";
 
         private readonly Dictionary<string, Dictionary<string, string>> _profiles;
 
@@ -57,9 +57,17 @@ namespace Dypls.Credentials
                     {
                         if (p.ValueKind != JsonValueKind.Object) throw Invalid(path, "an entry of \"profiles\" is not an object");
                         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-                        // Only string fields matter here; numbers/bools (retry_count, ...) are other tools' business.
+                        // Strings, and numbers/bools as their JSON text (expired_seconds, enable_vpc); objects are other tools' business.
                         foreach (var prop in p.EnumerateObject())
-                            if (prop.Value.ValueKind == JsonValueKind.String) fields[prop.Name] = prop.Value.GetString() ?? "";
+                        {
+                            switch (prop.Value.ValueKind)
+                            {
+                                case JsonValueKind.String: fields[prop.Name] = prop.Value.GetString() ?? ""; break;
+                                case JsonValueKind.Number: fields[prop.Name] = prop.Value.GetRawText(); break;
+                                case JsonValueKind.True: fields[prop.Name] = "true"; break;
+                                case JsonValueKind.False: fields[prop.Name] = "false"; break;
+                            }
+                        }
                         if (!fields.TryGetValue("name", out var name) || string.IsNullOrWhiteSpace(name)) continue;
                         name = name.Trim();
                         // The CLI itself uses the first profile of a name.
@@ -84,23 +92,71 @@ namespace Dypls.Credentials
             fields.TryGetValue("mode", out var mode);
             mode = string.IsNullOrWhiteSpace(mode) ? "AK" : mode!.Trim(); // old CLI versions wrote no mode for AccessKey profiles
             var location = $"profile '{name}' (mode {mode}) in {Path}";
+            CredentialProfile profile;
             switch (mode.ToUpperInvariant())
             {
                 case "AK":
-                    return new CredentialProfile(CredentialProfileKind.AccessKey, location,
+                    profile = new CredentialProfile(CredentialProfileKind.AccessKey, location,
                         CredentialProfile.Require(fields, "access_key_id", location),
                         CredentialProfile.Require(fields, "access_key_secret", location));
+                    break;
                 case "STSTOKEN":
-                    return new CredentialProfile(CredentialProfileKind.StsToken, location,
+                    profile = new CredentialProfile(CredentialProfileKind.StsToken, location,
                         CredentialProfile.Require(fields, "access_key_id", location),
                         CredentialProfile.Require(fields, "access_key_secret", location),
                         CredentialProfile.Require(fields, "sts_token", location));
+                    break;
                 case "ECSRAMROLE":
-                    return new CredentialProfile(CredentialProfileKind.EcsRamRole, location,
+                    profile = new CredentialProfile(CredentialProfileKind.EcsRamRole, location,
                         roleName: CredentialProfile.Require(fields, "ram_role_name", location));
+                    break;
+                case "RAMROLEARN":
+                    profile = new CredentialProfile(CredentialProfileKind.RamRoleArn, location,
+                        CredentialProfile.Require(fields, "access_key_id", location),
+                        CredentialProfile.Require(fields, "access_key_secret", location),
+                        CredentialProfile.Optional(fields, "sts_token"));
+                    profile.RoleArn = CredentialProfile.Require(fields, "ram_role_arn", location);
+                    break;
+                case "CHAINABLERAMROLEARN":
+                    profile = new CredentialProfile(CredentialProfileKind.ChainableRamRoleArn, location);
+                    profile.SourceProfile = CredentialProfile.Require(fields, "source_profile", location);
+                    profile.RoleArn = CredentialProfile.Require(fields, "ram_role_arn", location);
+                    break;
+                case "RAMROLEARNWITHROLENAME":
+                    profile = new CredentialProfile(CredentialProfileKind.RamRoleArnWithEcsRole, location,
+                        roleName: CredentialProfile.Require(fields, "ram_role_name", location));
+                    profile.RoleArn = CredentialProfile.Require(fields, "ram_role_arn", location);
+                    break;
+                case "OIDC":
+                    profile = new CredentialProfile(CredentialProfileKind.Oidc, location);
+                    profile.RoleArn = CredentialProfile.Require(fields, "ram_role_arn", location);
+                    profile.OidcProviderArn = CredentialProfile.Require(fields, "oidc_provider_arn", location);
+                    profile.OidcTokenFile = CredentialProfile.Require(fields, "oidc_token_file", location);
+                    break;
+                case "CREDENTIALSURI":
+                    // Empty means ALIBABA_CLOUD_CREDENTIALS_URI, as in the CLI; the chain checks that one of them is set.
+                    profile = new CredentialProfile(CredentialProfileKind.CredentialsUri, location);
+                    profile.CredentialsUri = CredentialProfile.Optional(fields, "credentials_uri");
+                    break;
+                case "EXTERNAL":
+                    profile = new CredentialProfile(CredentialProfileKind.External, location);
+                    profile.ProcessCommand = CredentialProfile.Require(fields, "process_command", location);
+                    break;
+                case "CLOUDSSO":
+                case "OAUTH":
+                    throw CredentialProfile.Interactive(location, mode, name);
                 default:
                     throw CredentialProfile.Unsupported(location, "mode " + mode, "modes " + SupportedModes);
             }
+            profile.Mode = mode;
+            profile.RoleSessionName = CredentialProfile.Optional(fields, "ram_session_name");
+            profile.DurationSeconds = CredentialProfile.OptionalInt(fields, location, "expired_seconds", "duration_seconds");
+            profile.ExternalId = CredentialProfile.Optional(fields, "external_id");
+            profile.Policy = CredentialProfile.Optional(fields, "policy");
+            profile.StsRegion = CredentialProfile.Optional(fields, "sts_region");
+            profile.StsEndpoint = CredentialProfile.Optional(fields, "sts_endpoint");
+            profile.EnableVpc = CredentialProfile.IsTrue(CredentialProfile.Optional(fields, "enable_vpc"));
+            return profile;
         }
 
         private static CredentialException Invalid(string path, string why) =>

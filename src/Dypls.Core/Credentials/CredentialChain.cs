@@ -8,8 +8,10 @@ namespace Dypls.Credentials
 {
     /// <summary>
     /// Picks the credential source the way Alibaba Cloud's own tools do, highest priority first:
-    /// explicit parameters; -ProfileName; ALIBABA_CLOUD_ACCESS_KEY_* (or ALIBABA_CLOUD_PROFILE);
-    /// the CLI's current profile and the INI [default]; the ECS RAM role when ALIBABA_CLOUD_ECS_METADATA names it.
+    /// 1. -Credential; 2. -AccessKeyId/-AccessKeySecret; 3. -ProfileName; 4. ALIBABA_CLOUD_ACCESS_KEY_*;
+    /// 5. RRSA (ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE);
+    /// 6. ALIBABA_CLOUD_PROFILE, or the CLI's current profile; 7. the INI [default];
+    /// 8. the ECS RAM role when ALIBABA_CLOUD_ECS_METADATA names it; 9. ALIBABA_CLOUD_CREDENTIALS_URI.
     /// The decision is synchronous and reads only files and variables; network calls happen later, in
     /// the returned provider's GetCredentialAsync.
     /// </summary>
@@ -40,10 +42,11 @@ namespace Dypls.Credentials
             return new Resolver(options).ProfileNames();
         }
 
-        // ECS providers by everything that shapes them. PowerShell resolves once per cmdlet call; sharing the
-        // provider keeps its cached credential and token instead of asking the metadata service every time.
-        private static readonly ConcurrentDictionary<string, EcsRamRoleCredentialProvider> SharedEcsProviders =
-            new ConcurrentDictionary<string, EcsRamRoleCredentialProvider>(StringComparer.Ordinal);
+        // Providers of temporary credentials by everything that shapes them (never a secret in clear: see SourceKey).
+        // PowerShell resolves once per cmdlet call; sharing the provider keeps its session (and its single flight)
+        // across calls instead of asking the metadata service or STS every time.
+        private static readonly ConcurrentDictionary<string, ICredentialProvider> SharedProviders =
+            new ConcurrentDictionary<string, ICredentialProvider>(StringComparer.Ordinal);
 
         private sealed class Resolver
         {
@@ -111,11 +114,33 @@ namespace Dypls.Credentials
                 }
                 _places.Add($"environment variables {CredentialEnvironmentVariables.AccessKeyId}/{CredentialEnvironmentVariables.AccessKeySecret}: not set");
 
+                // 5. RRSA: the three variables Container Service sets in a pod with a RAM role for its service account.
+                var rrsaRole = Env(CredentialEnvironmentVariables.RoleArn);
+                var rrsaProvider = Env(CredentialEnvironmentVariables.OidcProviderArn);
+                var rrsaToken = Env(CredentialEnvironmentVariables.OidcTokenFile);
+                const string rrsaNames = CredentialEnvironmentVariables.RoleArn + "/" + CredentialEnvironmentVariables.OidcProviderArn + "/" + CredentialEnvironmentVariables.OidcTokenFile;
+                if (rrsaRole != null && rrsaProvider != null && rrsaToken != null)
+                {
+                    _places.Add($"environment variables {rrsaNames} (RRSA): found");
+                    var where = $"environment variables {rrsaNames} (RRSA, OIDC)";
+                    var rrsa = new CredentialProfile(CredentialProfileKind.Oidc, where)
+                    {
+                        Mode = "OIDC",
+                        RoleArn = rrsaRole,
+                        OidcProviderArn = rrsaProvider,
+                        OidcTokenFile = rrsaToken,
+                    };
+                    return Oidc(rrsa, where, "environment");
+                }
+                _places.Add(rrsaRole == null && rrsaProvider == null && rrsaToken == null
+                    ? $"environment variables {rrsaNames} (RRSA): not set"
+                    : $"environment variables {rrsaNames} (RRSA): only some are set, so skipped (all three are needed)");
+
+                // 6. A profile named by ALIBABA_CLOUD_PROFILE, or the CLI's current profile; 7. the INI [default].
                 var envProfile = Env(CredentialEnvironmentVariables.Profile);
                 if (envProfile != null) return FromNamedProfile(envProfile, "environment variable " + CredentialEnvironmentVariables.Profile);
                 _places.Add($"environment variable {CredentialEnvironmentVariables.Profile}: not set");
 
-                // 5. Default profiles: the CLI's current one, then the INI [default].
                 if (CredentialProfile.IsTrue(Env(CredentialEnvironmentVariables.CliProfileDisabled)))
                 {
                     _places.Add($"{_cliPath}: skipped ({CredentialEnvironmentVariables.CliProfileDisabled}=true)");
@@ -156,7 +181,7 @@ namespace Dypls.Credentials
                     _places.Add($"{ini.Path} [default]: no such section");
                 }
 
-                // 6. ECS instance RAM role, only when asked for: probing 100.100.100.200 unasked costs
+                // 8. ECS instance RAM role, only when asked for: probing 100.100.100.200 unasked costs
                 // seconds on every machine that is not ECS.
                 var role = Env(CredentialEnvironmentVariables.EcsMetadata);
                 if (CredentialProfile.IsTrue(Env(CredentialEnvironmentVariables.EcsMetadataDisabled)))
@@ -172,6 +197,15 @@ namespace Dypls.Credentials
                 {
                     _places.Add(EcsSkipped);
                 }
+
+                // 9. A credentials service named by ALIBABA_CLOUD_CREDENTIALS_URI.
+                var uri = Env(CredentialEnvironmentVariables.CredentialsUri);
+                if (uri != null)
+                {
+                    _places.Add($"environment variable {CredentialEnvironmentVariables.CredentialsUri}: found");
+                    return CredentialsUri(uri, $"environment variable {CredentialEnvironmentVariables.CredentialsUri}");
+                }
+                _places.Add($"environment variable {CredentialEnvironmentVariables.CredentialsUri}: not set");
 
                 throw new CredentialNotFoundException(_places.ToArray());
             }
@@ -199,22 +233,141 @@ namespace Dypls.Credentials
                     "Create it with 'aliyun configure --profile <name>', or use one of the existing names.");
             }
 
-            private ICredentialProvider FromProfile(CredentialProfile profile, string why)
+            private ICredentialProvider FromProfile(CredentialProfile profile, string why) =>
+                FromProfile(profile, why, new List<string>());
+
+            private ICredentialProvider FromProfile(CredentialProfile profile, string why, List<string> chain)
             {
+                var where = $"{profile.Location}, {why}";
                 switch (profile.Kind)
                 {
                     case CredentialProfileKind.EcsRamRole:
-                        if (CredentialProfile.IsTrue(Env(CredentialEnvironmentVariables.EcsMetadataDisabled)))
-                            throw new CredentialException(CredentialErrorIds.EcsMetadataDisabled,
-                                $"The {profile.Location} asks for the ECS instance RAM role, but {CredentialEnvironmentVariables.EcsMetadataDisabled}=true forbids using the metadata service.");
-                        return Ecs(profile.RoleName!, $"{profile.Location}, {why}");
+                        CheckEcsAllowed(profile);
+                        return Ecs(profile.RoleName!, where);
+                    case CredentialProfileKind.RamRoleArn:
+                    {
+                        var source = Static(new AccessKeyCredential(profile.AccessKeyId!, profile.AccessKeySecret!, profile.SecurityToken, profile.Location), "source AccessKey of " + profile.Location);
+                        return AssumeRole(profile, where, source);
+                    }
+                    case CredentialProfileKind.RamRoleArnWithEcsRole:
+                        CheckEcsAllowed(profile);
+                        return AssumeRole(profile, where, Ecs(profile.RoleName!, "source of " + profile.Location));
+                    case CredentialProfileKind.ChainableRamRoleArn:
+                    {
+                        chain.Add(profile.Location);
+                        var sourceName = profile.SourceProfile!;
+                        var cli = LoadCli();
+                        var sourceProfile = cli?.Find(sourceName);
+                        if (sourceProfile == null)
+                            throw new CredentialException(CredentialErrorIds.ProfileNotFound,
+                                $"The {profile.Location} names source_profile '{sourceName}', which does not exist in {_cliPath} ({Existing(cli?.ProfileNames, cli != null)}).");
+                        if (chain.Contains(sourceProfile.Location) || chain.Count > 10)
+                            throw new CredentialException(CredentialErrorIds.InvalidProfile,
+                                $"The source_profile settings of {_cliPath} go round in a circle ({string.Join(" -> ", chain)} -> {sourceProfile.Location}). Point the last one at a profile with its own keys.");
+                        var source = FromProfile(sourceProfile, "source_profile of " + profile.Location, chain);
+                        return AssumeRole(profile, where, source);
+                    }
+                    case CredentialProfileKind.Oidc:
+                        return Oidc(profile, where, profile.Location);
+                    case CredentialProfileKind.CredentialsUri:
+                    {
+                        var uri = profile.CredentialsUri ?? Env(CredentialEnvironmentVariables.CredentialsUri);
+                        if (uri == null)
+                            throw new CredentialException(CredentialErrorIds.IncompleteProfile,
+                                $"The {profile.Location} has no 'credentials_uri', and {CredentialEnvironmentVariables.CredentialsUri} is not set either.");
+                        return CredentialsUri(uri, where);
+                    }
+                    case CredentialProfileKind.External:
+                        return Shared("external\n" + profile.ProcessCommand + "\n" + where,
+                            () => new ExternalProcessCredentialProvider(profile.ProcessCommand!, where, CustomClock));
                     default:
                         var credential = new AccessKeyCredential(profile.AccessKeyId!, profile.AccessKeySecret!, profile.SecurityToken, profile.Location);
-                        return Static(credential, $"{profile.Location}, {why}");
+                        return Static(credential, where);
                 }
             }
 
-            private EcsRamRoleCredentialProvider Ecs(string role, string origin)
+            private void CheckEcsAllowed(CredentialProfile profile)
+            {
+                if (CredentialProfile.IsTrue(Env(CredentialEnvironmentVariables.EcsMetadataDisabled)))
+                    throw new CredentialException(CredentialErrorIds.EcsMetadataDisabled,
+                        $"The {profile.Location} asks for the ECS instance RAM role, but {CredentialEnvironmentVariables.EcsMetadataDisabled}=true forbids using the metadata service.");
+            }
+
+            /// <summary>The role settings STS needs; the profile's values win over the environment's, as in the official libraries.</summary>
+            private (StsClient Sts, StsRoleRequest Request) RoleSettings(CredentialProfile profile, string where)
+            {
+                var endpoint = StsEndpoint.Select(
+                    profile.StsEndpoint ?? Env(CredentialEnvironmentVariables.StsEndpoint),
+                    profile.StsRegion ?? Env(CredentialEnvironmentVariables.StsRegion),
+                    profile.EnableVpc || CredentialProfile.IsTrue(Env(CredentialEnvironmentVariables.VpcEndpointEnabled)),
+                    profile.StsEndpoint != null ? "sts_endpoint of the " + profile.Location
+                        : Env(CredentialEnvironmentVariables.StsEndpoint) != null ? "environment variable " + CredentialEnvironmentVariables.StsEndpoint
+                        : profile.StsRegion != null ? "sts_region of the " + profile.Location
+                        : "environment variable " + CredentialEnvironmentVariables.StsRegion);
+                var duration = profile.DurationSeconds ?? DefaultSessionSeconds;
+                if (duration < 900)
+                    throw new CredentialException(CredentialErrorIds.InvalidProfile,
+                        $"The {profile.Location} asks for sessions of {duration.ToString(System.Globalization.CultureInfo.InvariantCulture)} s; STS needs at least 900 (expired_seconds / role_session_expiration).");
+                var sessionName = profile.RoleSessionName ?? Env(CredentialEnvironmentVariables.RoleSessionName) ?? DefaultSessionName();
+                var request = new StsRoleRequest(profile.RoleArn!, sessionName, duration, profile.Policy, profile.ExternalId);
+                return (new StsClient(endpoint, _options.StsHttpClient, CustomClock), request);
+            }
+
+            private ICredentialProvider AssumeRole(CredentialProfile profile, string where, ICredentialProvider source)
+            {
+                var (sts, request) = RoleSettings(profile, where);
+                var origin = $"{where} ({profile.Mode}, role {request.RoleArn})";
+                var key = string.Join("\n", "assume-role", sts.Endpoint.AbsoluteUri, request.RoleArn, profile.RoleSessionName ?? Env(CredentialEnvironmentVariables.RoleSessionName) ?? "", request.DurationSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    request.Policy ?? "", request.ExternalId ?? "", SourceKey(source), origin);
+                return Shared(key, () => new RamRoleArnCredentialProvider(source, sts, request, origin, CustomClock));
+            }
+
+            private ICredentialProvider Oidc(CredentialProfile profile, string where, string namedBy)
+            {
+                var (sts, request) = RoleSettings(profile, where);
+                var origin = $"{where} ({profile.Mode}, role {request.RoleArn})";
+                var key = string.Join("\n", "oidc", sts.Endpoint.AbsoluteUri, request.RoleArn, profile.OidcProviderArn, profile.OidcTokenFile, profile.RoleSessionName ?? Env(CredentialEnvironmentVariables.RoleSessionName) ?? "",
+                    request.DurationSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), request.Policy ?? "", origin, namedBy);
+                return Shared(key, () => new OidcRoleArnCredentialProvider(profile.OidcProviderArn!, profile.OidcTokenFile!, sts, request, origin, CustomClock));
+            }
+
+            private ICredentialProvider CredentialsUri(string text, string where)
+            {
+                if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                    throw new CredentialException(CredentialErrorIds.InvalidProfile, $"The credentials URI of the {where} is not an absolute http:// or https:// URL.");
+                return Shared("uri\n" + uri.AbsoluteUri + "\n" + where, () => new CredentialsUriCredentialProvider(uri, where, _options.StsHttpClient, CustomClock));
+            }
+
+            /// <summary>Shared process-wide unless a test changed the clock or the HTTP client.</summary>
+            private ICredentialProvider Shared(string key, Func<ICredentialProvider> create)
+            {
+                if (CustomClock != null || _options.StsHttpClient != null) return create();
+                return SharedProviders.GetOrAdd(key, _ => create());
+            }
+
+            private Func<DateTimeOffset>? CustomClock => _options.Clock == CredentialChainOptions.SystemClock ? null : _options.Clock;
+
+            /// <summary>Identifies a signing source without keeping its secret in clear: a hash of id, secret and token.</summary>
+            private static string SourceKey(ICredentialProvider source)
+            {
+                if (source is StaticCredentialProvider s)
+                {
+                    var c = s.GetCredentialAsync(System.Threading.CancellationToken.None).GetAwaiter().GetResult();
+                    using var sha = System.Security.Cryptography.SHA256.Create();
+                    var hash = sha.ComputeHash(System.Text.Encoding.UTF8.GetBytes(c.AccessKeyId + "\n" + c.AccessKeySecret + "\n" + (c.SecurityToken ?? "")));
+                    return "static:" + Convert.ToBase64String(hash);
+                }
+                // Temporary sources are themselves shared, so the instance identifies them.
+                return "provider:" + System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(source).ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + source.Description;
+            }
+
+            private const int DefaultSessionSeconds = 3600;
+
+            // The official libraries default to "<library>-<time>"; the time keeps sessions apart in ActionTrail.
+            private static string DefaultSessionName() =>
+                "dypls-" + DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+            private ICredentialProvider Ecs(string role, string origin)
             {
                 var endpoint = _options.EcsMetadataEndpoint;
                 if (endpoint == null)
@@ -236,7 +389,7 @@ namespace Dypls.Credentials
                 if (client != null || _options.Clock != CredentialChainOptions.SystemClock)
                     return new EcsRamRoleCredentialProvider(role, endpoint, client, _options.MetadataTimeout, imdsV1Disabled, _options.Clock, origin);
                 var key = string.Join("\n", endpoint.AbsoluteUri, role, imdsV1Disabled.ToString(), _options.MetadataTimeout.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture), origin);
-                return SharedEcsProviders.GetOrAdd(key, _ => new EcsRamRoleCredentialProvider(role, endpoint, null, _options.MetadataTimeout, imdsV1Disabled, null, origin));
+                return SharedProviders.GetOrAdd("ecs\n" + key, _ => new EcsRamRoleCredentialProvider(role, endpoint, null, _options.MetadataTimeout, imdsV1Disabled, null, origin));
             }
 
             private static StaticCredentialProvider Static(AccessKeyCredential credential, string where) =>

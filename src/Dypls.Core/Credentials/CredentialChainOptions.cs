@@ -46,6 +46,9 @@ namespace Dypls.Credentials
         /// <summary>Handler for metadata calls (not disposed by Dypls); null means a shared proxy-less handler.</summary>
         public HttpMessageHandler? MetadataHttpMessageHandler { get; set; }
 
+        /// <summary>Client for STS and credentials-URI calls (tests); null means the shared client. A custom one turns off provider sharing.</summary>
+        public HttpClient? StsHttpClient { get; set; }
+
         /// <summary>Limit for each metadata request (token, credential).</summary>
         public TimeSpan MetadataTimeout { get; set; } = TimeSpan.FromSeconds(1);
 

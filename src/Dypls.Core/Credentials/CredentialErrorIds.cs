@@ -17,10 +17,16 @@ namespace Dypls.Credentials
         public const string EcsMetadataDisabled = "EcsMetadataDisabled";
         /// <summary>DYPLS_ECS_METADATA_ENDPOINT is not an absolute http(s) URL.</summary>
         public const string InvalidEcsMetadataEndpoint = "InvalidEcsMetadataEndpoint";
-        /// <summary>The ECS metadata service did not answer (network error, timeout, no IMDSv2 token when v1 is disabled).</summary>
+        /// <summary>Formerly the ECS metadata service not answering; now <see cref="CredentialSourceFailed"/> (kept so scripts that name it still compile).</summary>
         public const string EcsMetadataUnavailable = "EcsMetadataUnavailable";
-        /// <summary>The metadata service answered but gave no usable credential (role not attached, bad JSON, Code not Success).</summary>
+        /// <summary>Formerly an unusable metadata answer; now <see cref="CredentialSourceFailed"/> (kept so scripts that name it still compile).</summary>
         public const string EcsRoleCredentialFailed = "EcsRoleCredentialFailed";
+        /// <summary>An STS endpoint (sts_endpoint, ALIBABA_CLOUD_STS_ENDPOINT, sts_region) is malformed, or plain http to a host that is not loopback.</summary>
+        public const string InvalidStsEndpoint = "InvalidStsEndpoint";
+        /// <summary>A profile's settings cannot work together (a source_profile loop, expired_seconds below 900, a credentials URI that is not http(s)).</summary>
+        public const string InvalidProfile = "InvalidProfile";
+        /// <summary>A profile uses a mode that needs a person at a browser (CloudSSO, OAuth): a cmdlet cannot sign in.</summary>
+        public const string InteractiveProfileMode = "InteractiveProfileMode";
         /// <summary>
         /// A source that hands out temporary credentials failed while the run was going (metadata service unreachable,
         /// STS refused or unreachable, credentials URI or external process failed): every row would fail alike.

@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Net.Http;
@@ -14,22 +13,13 @@ namespace Dypls.Credentials
     /// service (IMDSv2 token first, v1 fallback unless disabled). Caches the credential until shortly
     /// before it expires; concurrent callers share one fetch.
     /// </summary>
-    [SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "Providers are cached for the process (SharedEcsProviders); _gate is only awaited, so SemaphoreSlim never creates an OS handle.")]
-    public sealed class EcsRamRoleCredentialProvider : ICredentialProvider
+    public sealed class EcsRamRoleCredentialProvider : RefreshingCredentialProvider
     {
         /// <summary>IMDSv2 token lifetime we ask for: 6 h, the maximum the service grants.</summary>
         public const int MetadataTokenTtlSeconds = 21600;
 
         // Renew the token 5 min early so it never expires between our check and the server's.
         private static readonly TimeSpan TokenRenewMargin = TimeSpan.FromMinutes(5);
-
-        // Refresh when less than max(3 min, 10% of the lifetime) is left: 3 min covers clock skew and a
-        // slow API call made with the credential; 10% keeps the margin proportional for long-lived tokens.
-        private static readonly TimeSpan MinRefreshMargin = TimeSpan.FromMinutes(3);
-
-        // After a failed refresh while the old credential still works, wait this long before trying again,
-        // so each API call does not pay the metadata timeouts.
-        private static readonly TimeSpan RetryAfterFailedRefresh = TimeSpan.FromSeconds(30);
 
         // Metadata traffic must go straight to the link-local service, never through a proxy.
         private static readonly Lazy<HttpClient> SharedClient = new Lazy<HttpClient>(() =>
@@ -38,12 +28,9 @@ namespace Dypls.Credentials
         private readonly HttpClient _http;
         private readonly TimeSpan _timeout;
         private readonly bool _imdsV1Disabled;
-        private readonly Func<DateTimeOffset> _clock;
-        private readonly SemaphoreSlim _gate = new SemaphoreSlim(1, 1);
 
-        private volatile CachedCredential? _cached;
-        private string? _token;               // guarded by _gate
-        private DateTimeOffset _tokenRenewAt; // guarded by _gate
+        private string? _token;               // only touched by FetchAsync, which the base runs one at a time
+        private DateTimeOffset _tokenRenewAt;
 
         /// <param name="roleName">RAM role attached to the instance.</param>
         /// <param name="endpoint">Metadata service root, e.g. http://100.100.100.200/.</param>
@@ -54,6 +41,7 @@ namespace Dypls.Credentials
         /// <param name="origin">What named the role (for Description), e.g. "role named by ALIBABA_CLOUD_ECS_METADATA".</param>
         public EcsRamRoleCredentialProvider(string roleName, Uri endpoint, HttpClient? httpClient = null, TimeSpan? timeout = null,
             bool imdsV1Disabled = false, Func<DateTimeOffset>? clock = null, string? origin = null)
+            : base(clock)
         {
             if (string.IsNullOrWhiteSpace(roleName)) throw new ArgumentException("The role name is empty.", nameof(roleName));
             if (endpoint is null) throw new ArgumentNullException(nameof(endpoint));
@@ -62,7 +50,6 @@ namespace Dypls.Credentials
             _http = httpClient ?? SharedClient.Value;
             _timeout = timeout ?? TimeSpan.FromSeconds(1);
             _imdsV1Disabled = imdsV1Disabled;
-            _clock = clock ?? (() => DateTimeOffset.UtcNow);
             Description = $"ECS instance RAM role '{RoleName}' via metadata service {Endpoint} (IMDSv2{(imdsV1Disabled ? ", v1 fallback disabled" : " with v1 fallback")})"
                 + (string.IsNullOrEmpty(origin) ? "" : ", " + origin);
         }
@@ -71,60 +58,26 @@ namespace Dypls.Credentials
 
         public Uri Endpoint { get; }
 
-        public string Description { get; }
+        public override string Description { get; }
 
         private Uri TokenUri => new Uri(Endpoint, "latest/api/token");
 
         private Uri CredentialUri => new Uri(Endpoint, "latest/meta-data/ram/security-credentials/" + Uri.EscapeDataString(RoleName));
 
-        public async Task<AccessKeyCredential> GetCredentialAsync(CancellationToken cancellationToken)
+        protected override async Task<AccessKeyCredential> FetchAsync(CancellationToken cancellationToken)
         {
-            var cached = _cached;
-            if (cached != null && _clock() < cached.RefreshAt) return cached.Credential;
-
-            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                // Someone else may have refreshed while we waited: one fetch serves all waiters.
-                cached = _cached;
-                var now = _clock();
-                if (cached != null && now < cached.RefreshAt) return cached.Credential;
-                try
-                {
-                    var fresh = await FetchAsync(cancellationToken).ConfigureAwait(false);
-                    _cached = fresh;
-                    return fresh.Credential;
-                }
-                catch (CredentialException) when (cached != null && now < cached.Credential.Expiration)
-                {
-                    // The old credential still works: keep serving it and retry a little later.
-                    var retryAt = now + RetryAfterFailedRefresh;
-                    _cached = new CachedCredential(cached.Credential, retryAt < cached.Credential.Expiration!.Value ? retryAt : cached.Credential.Expiration.Value);
-                    return cached.Credential;
-                }
-            }
-            finally
-            {
-                _gate.Release();
-            }
-        }
-
-        public override string ToString() => Description;
-
-        private async Task<CachedCredential> FetchAsync(CancellationToken ct)
-        {
-            var token = await GetTokenAsync(ct).ConfigureAwait(false);
-            var answer = await SendAsync(HttpMethod.Get, CredentialUri, token, ct).ConfigureAwait(false);
+            var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
+            var answer = await SendAsync(HttpMethod.Get, CredentialUri, token, cancellationToken).ConfigureAwait(false);
             if (token != null && (answer.Status == HttpStatusCode.Unauthorized || answer.Status == HttpStatusCode.Forbidden))
             {
                 // The service no longer accepts our token (restarted, revoked): get a new one once.
                 _token = null;
-                token = await GetTokenAsync(ct).ConfigureAwait(false);
-                answer = await SendAsync(HttpMethod.Get, CredentialUri, token, ct).ConfigureAwait(false);
+                token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
+                answer = await SendAsync(HttpMethod.Get, CredentialUri, token, cancellationToken).ConfigureAwait(false);
             }
 
             if (answer.Failure != null)
-                throw new CredentialException(CredentialErrorIds.EcsMetadataUnavailable,
+                throw new CredentialException(CredentialErrorIds.CredentialSourceFailed,
                     $"The ECS metadata service at {Endpoint} did not answer the request for RAM role '{RoleName}' credentials ({answer.Failure}). " +
                     "Is this an ECS instance, with that role attached?");
             if (answer.Status == HttpStatusCode.NotFound)
@@ -135,7 +88,7 @@ namespace Dypls.Credentials
             return Parse(answer.Body!);
         }
 
-        private CachedCredential Parse(string body)
+        private AccessKeyCredential Parse(string body)
         {
             try
             {
@@ -154,11 +107,7 @@ namespace Dypls.Credentials
                     && !DateTimeOffset.TryParse(expirationText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out expiration))
                     throw Failed("the answer's Expiration is not a date");
 
-                var now = _clock();
-                var lifetime = expiration - now;
-                var margin = TimeSpan.FromTicks(Math.Max(MinRefreshMargin.Ticks, lifetime.Ticks / 10));
-                var credential = new AccessKeyCredential(id, secret, sts, $"ECS instance RAM role '{RoleName}'", expiration);
-                return new CachedCredential(credential, expiration - margin);
+                return new AccessKeyCredential(id, secret, sts, $"ECS instance RAM role '{RoleName}'", expiration);
             }
             catch (JsonException)
             {
@@ -170,7 +119,7 @@ namespace Dypls.Credentials
         /// <summary>The IMDSv2 token, or null to use v1 (only when v1 is allowed).</summary>
         private async Task<string?> GetTokenAsync(CancellationToken ct)
         {
-            if (_token != null && _clock() < _tokenRenewAt) return _token;
+            if (_token != null && Clock() < _tokenRenewAt) return _token;
             _token = null;
             var answer = await SendAsync(HttpMethod.Put, TokenUri, null, ct).ConfigureAwait(false);
             string why;
@@ -180,12 +129,12 @@ namespace Dypls.Credentials
             else
             {
                 _token = answer.Body!.Trim();
-                _tokenRenewAt = _clock() + TimeSpan.FromSeconds(MetadataTokenTtlSeconds) - TokenRenewMargin;
+                _tokenRenewAt = Clock() + TimeSpan.FromSeconds(MetadataTokenTtlSeconds) - TokenRenewMargin;
                 return _token;
             }
 
             if (_imdsV1Disabled)
-                throw new CredentialException(CredentialErrorIds.EcsMetadataUnavailable,
+                throw new CredentialException(CredentialErrorIds.CredentialSourceFailed,
                     $"Could not get an IMDSv2 token from {TokenUri} for RAM role '{RoleName}' ({why}), and {CredentialEnvironmentVariables.ImdsV1Disabled}=true forbids the IMDSv1 fallback.");
             return null;
         }
@@ -202,8 +151,10 @@ namespace Dypls.Credentials
             timeout.CancelAfter(_timeout);
             try
             {
-                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-                var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                var bounded = new Http.BoundedResponse(timeout.Token);
+                using var response = await bounded.WaitAsync(_http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token)).ConfigureAwait(false);
+                bounded.Response = response;
+                var body = await bounded.ReadCappedTextAsync(response.Content, StsClient.MaxAnswerBytes).ConfigureAwait(false);
                 return new MetadataAnswer(response.StatusCode, body, null);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -222,7 +173,7 @@ namespace Dypls.Credentials
         }
 
         private CredentialException Failed(string why) =>
-            new CredentialException(CredentialErrorIds.EcsRoleCredentialFailed,
+            new CredentialException(CredentialErrorIds.CredentialSourceFailed,
                 $"The ECS metadata service at {Endpoint} gave no usable credential for RAM role '{RoleName}': {why}.");
 
         private static string? Field(JsonElement root, string name) =>
@@ -236,18 +187,6 @@ namespace Dypls.Credentials
         }
 
         private static string Truncate(string s) => s.Length <= 40 ? s : s.Substring(0, 40) + "…";
-
-        private sealed class CachedCredential
-        {
-            public CachedCredential(AccessKeyCredential credential, DateTimeOffset refreshAt)
-            {
-                Credential = credential;
-                RefreshAt = refreshAt;
-            }
-
-            public AccessKeyCredential Credential { get; }
-            public DateTimeOffset RefreshAt { get; }
-        }
 
         private readonly struct MetadataAnswer
         {

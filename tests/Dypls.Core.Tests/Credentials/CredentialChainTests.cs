@@ -142,32 +142,45 @@ public sealed class CredentialChainTests : IDisposable
     }
 
     [Theory]
-    [InlineData("arn", "RamRoleArn")]
-    [InlineData("oidc", "OIDC")]
-    [InlineData("sso", "CloudSSO")]
-    [InlineData("ext", "External")]
-    [InlineData("chain", "ChainableRamRoleArn")]
+    [InlineData("rsa", "RsaKeyPair")]
+    [InlineData("bearer", "BearerToken")]
+    [InlineData("anon", "Anonymous")]
+    [InlineData("odd", "Bogus")]
     public void Unsupported_cli_mode_is_a_clear_error(string name, string mode)
     {
         _t.WithCliText($$"""{"profiles":[{"name":"{{name}}","mode":"{{mode}}","access_key_id":"{{CliId}}","access_key_secret":"{{CliSecret}}"}]}""");
         var ex = FailsWith(CredentialErrorIds.UnsupportedProfileMode, o => o.ProfileName = name);
         Assert.Contains(mode, ex.Message);
         Assert.Contains(_t.CliPath, ex.Message);
-        Assert.Contains("AK, StsToken, EcsRamRole", ex.Message);
+        Assert.Contains("AK, StsToken, EcsRamRole, RamRoleArn, ChainableRamRoleArn", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("CloudSSO")]
+    [InlineData("OAuth")]
+    public void Interactive_cli_mode_says_what_to_do_instead(string mode)
+    {
+        _t.WithCliText($$"""{"profiles":[{"name":"sso","mode":"{{mode}}","cloud_sso_sign_in_url":"https://signin.example/"}]}""");
+        var ex = FailsWith(CredentialErrorIds.InteractiveProfileMode, o => o.ProfileName = "sso");
+        Assert.Contains(mode, ex.Message);
+        Assert.Contains("browser", ex.Message);
+        Assert.Contains($"aliyun configure --profile sso --mode {mode}", ex.Message);
+        Assert.Contains("External", ex.Message);
     }
 
     [Fact]
     public void Unsupported_ini_type_is_a_clear_error()
     {
-        _t.WithIniFile();
-        var ex = FailsWith(CredentialErrorIds.UnsupportedProfileMode, o => o.ProfileName = "arn");
-        Assert.Contains("ram_role_arn", ex.Message);
+        _t.WithIniText("[rsa]\ntype = rsa_key_pair\npublic_key_id = x\n");
+        var ex = FailsWith(CredentialErrorIds.UnsupportedProfileMode, o => o.ProfileName = "rsa");
+        Assert.Contains("rsa_key_pair", ex.Message);
+        Assert.Contains("ram_role_arn, oidc_role_arn, credentials_uri", ex.Message);
     }
 
     [Fact]
     public void Unsupported_current_cli_profile_is_an_error_not_a_silent_fallback()
     {
-        _t.WithCliFile(current: "arn").WithIniFile();
+        _t.WithCliText("""{"current":"rsa","profiles":[{"name":"rsa","mode":"RsaKeyPair","private_key":"x","key_pair_name":"y"}]}""").WithIniFile();
         FailsWith(CredentialErrorIds.UnsupportedProfileMode);
     }
 
@@ -410,7 +423,7 @@ public sealed class CredentialChainTests : IDisposable
         _t.Env[Env.EcsMetadata] = "my-role";
         _t.Env[Env.EcsMetadataDisabled] = "true";
         var ex = Fails<CredentialNotFoundException>();
-        Assert.Equal("ECS instance RAM role: disabled (ALIBABA_CLOUD_ECS_METADATA_DISABLED=true)", ex.PlacesLookedAt[^1]);
+        Assert.Equal("ECS instance RAM role: disabled (ALIBABA_CLOUD_ECS_METADATA_DISABLED=true)", ex.PlacesLookedAt[^2]);
     }
 
     // ---- nothing found ----
@@ -426,10 +439,12 @@ public sealed class CredentialChainTests : IDisposable
             "explicit parameters: none given",
             "profile name (-ProfileName): none given",
             "environment variables ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET: not set",
+            "environment variables ALIBABA_CLOUD_ROLE_ARN/ALIBABA_CLOUD_OIDC_PROVIDER_ARN/ALIBABA_CLOUD_OIDC_TOKEN_FILE (RRSA): not set",
             "environment variable ALIBABA_CLOUD_PROFILE: not set",
             $"{_t.CliPath}: file not found",
             $"{ini} (or {ini}.ini): file not found",
             "ECS instance RAM role: skipped (set ALIBABA_CLOUD_ECS_METADATA to the role name on an ECS instance)",
+            "environment variable ALIBABA_CLOUD_CREDENTIALS_URI: not set",
         }, ex.PlacesLookedAt);
         foreach (var place in ex.PlacesLookedAt) Assert.Contains(place, ex.Message);
     }
@@ -449,7 +464,7 @@ public sealed class CredentialChainTests : IDisposable
         _t.WithCliFile();
         CredentialChain.Resolve(_t.Options(), out var places);
         Assert.Equal($"{_t.CliPath} current profile 'default': found", places[^1]);
-        Assert.Equal(5, places.Count);
+        Assert.Equal(6, places.Count);
     }
 
     [Fact]

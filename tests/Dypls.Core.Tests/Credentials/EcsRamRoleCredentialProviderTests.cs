@@ -150,7 +150,7 @@ public sealed class EcsRamRoleCredentialProviderTests : IAsyncLifetime
         _t.Env[Env.ImdsV1Disabled] = "true";
         var provider = Provider();
         Assert.Contains("v1 fallback disabled", provider.Description);
-        var ex = await FailsAsync(provider, CredentialErrorIds.EcsMetadataUnavailable);
+        var ex = await FailsAsync(provider, CredentialErrorIds.CredentialSourceFailed);
         Assert.Contains("ALIBABA_CLOUD_IMDSV1_DISABLED", ex.Message);
         Assert.Contains("HTTP 404", ex.Message);
         Assert.Contains(_server.Endpoint.AbsoluteUri, ex.Message);
@@ -167,7 +167,7 @@ public sealed class EcsRamRoleCredentialProviderTests : IAsyncLifetime
         listener.Stop();
         var endpoint = new Uri($"http://127.0.0.1:{port}/");
 
-        var ex = await FailsAsync(Provider(o => o.EcsMetadataEndpoint = endpoint), CredentialErrorIds.EcsMetadataUnavailable);
+        var ex = await FailsAsync(Provider(o => o.EcsMetadataEndpoint = endpoint), CredentialErrorIds.CredentialSourceFailed);
         Assert.Contains(endpoint.AbsoluteUri, ex.Message);
         Assert.Contains("'my-role'", ex.Message);
     }
@@ -177,7 +177,7 @@ public sealed class EcsRamRoleCredentialProviderTests : IAsyncLifetime
     {
         _server.Delay = TimeSpan.FromSeconds(30);
         // The server would answer after 30 s; the message proves the 0.2 s timeout ended the wait (no timing assertion: shared machines are noisy).
-        var ex = await FailsAsync(Provider(o => o.MetadataTimeout = TimeSpan.FromMilliseconds(200)), CredentialErrorIds.EcsMetadataUnavailable);
+        var ex = await FailsAsync(Provider(o => o.MetadataTimeout = TimeSpan.FromMilliseconds(200)), CredentialErrorIds.CredentialSourceFailed);
         Assert.Contains("no answer within 0.2 s", ex.Message);
     }
 
@@ -197,7 +197,7 @@ public sealed class EcsRamRoleCredentialProviderTests : IAsyncLifetime
         _server.Role = "other-role";
         _t.Env[Env.EcsMetadata] = "my-role";
         var provider = CredentialChain.Resolve(_t.Options(o => { o.EcsMetadataEndpoint = _server.Endpoint; o.Clock = () => _now; }));
-        var ex = await FailsAsync(provider, CredentialErrorIds.EcsRoleCredentialFailed);
+        var ex = await FailsAsync(provider, CredentialErrorIds.CredentialSourceFailed);
         Assert.Contains("HTTP 404", ex.Message);
         Assert.Contains("'my-role'", ex.Message);
     }
@@ -210,7 +210,7 @@ public sealed class EcsRamRoleCredentialProviderTests : IAsyncLifetime
     public async Task Bad_answers_are_reported_without_their_content(string body, string expected)
     {
         _server.CredentialBody = body;
-        var ex = await FailsAsync(Provider(), CredentialErrorIds.EcsRoleCredentialFailed);
+        var ex = await FailsAsync(Provider(), CredentialErrorIds.CredentialSourceFailed);
         Assert.Contains(expected, ex.Message);
     }
 
@@ -218,7 +218,7 @@ public sealed class EcsRamRoleCredentialProviderTests : IAsyncLifetime
     public async Task Server_error_is_reported()
     {
         _server.CredentialStatus = 500;
-        var ex = await FailsAsync(Provider(), CredentialErrorIds.EcsRoleCredentialFailed);
+        var ex = await FailsAsync(Provider(), CredentialErrorIds.CredentialSourceFailed);
         Assert.Contains("HTTP 500", ex.Message);
     }
 
@@ -235,7 +235,7 @@ public sealed class EcsRamRoleCredentialProviderTests : IAsyncLifetime
         Assert.Equal(2, _server.CredentialRequests);
 
         _now += TimeSpan.FromMinutes(4); // expired: the failure surfaces
-        await FailsAsync(provider, CredentialErrorIds.EcsRoleCredentialFailed);
+        await FailsAsync(provider, CredentialErrorIds.CredentialSourceFailed);
     }
 
     [Fact]

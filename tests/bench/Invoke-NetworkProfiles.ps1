@@ -1,0 +1,124 @@
+<#
+.SYNOPSIS
+    Dypls on three network profiles (near, far, thin), its default (-ThrottleLimit Auto) against a sweep of fixed values and
+    against Alibaba's official SDK peer (Node.js @alicloud/pop-core), all in one run against the emulator. Called by
+    `build.ps1 -Task Bench`. Prints wall time and CPU-seconds of each process, with ratios. Nothing here asserts a time.
+#>
+[CmdletBinding()]
+param(
+    [string[]] $Profile = @('near', 'far', 'thin'),
+    [int[]] $Sweep = @(4, 8, 16, 32, 64, 128),
+    [int] $Repeat = 3,
+    [string] $OutDir = (Join-Path (Split-Path (Split-Path $PSScriptRoot)) 'out/bench-profiles')
+)
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+Import-Module (Join-Path $PSScriptRoot '../Pester/TestHelpers.psm1') -Force
+$root = Get-DyplsRepoRoot
+$module = Get-DyplsModulePath
+$keys = Get-DyplsDemoKeys
+Remove-Item -Recurse -Force $OutDir -ErrorAction SilentlyContinue
+$null = New-Item -ItemType Directory -Force $OutDir
+
+$profiles = @{
+    near = @{ Rows = 600; ApiMs = 20; FirstByteMs = 30; Size = 64KB; TotalBps = 0 }
+    far  = @{ Rows = 300; ApiMs = 250; FirstByteMs = 300; Size = 64KB; TotalBps = 0 }
+    thin = @{ Rows = 60; ApiMs = 20; FirstByteMs = 30; Size = 500KB; TotalBps = 4MB }
+}
+
+$interop = Join-Path $root 'tests/interop'
+if (-not (Test-Path (Join-Path $interop 'node_modules/@alicloud/pop-core'))) {
+    Push-Location $interop; try { npm ci --no-audit --no-fund --silent | Out-Null } finally { Pop-Location }
+}
+
+function New-Csv([string] $Path, [int] $Count, [string] $Prefix) {
+    $time = [DateTimeOffset]::UtcNow.AddHours(-1).ToOffset([TimeSpan]::FromHours(8)).ToString('yyyy-MM-dd HH:mm:ss')
+    1..$Count | ForEach-Object { [pscustomobject]@{ CallId = '{0}{1:D6}' -f $Prefix, $_; CallTime = $time; PoolKey = 'FC100000012345' } } |
+        Export-Csv $Path -NoTypeInformation
+}
+
+# One Dypls run in a fresh pwsh: seconds and CPU from the first row to the last result (warm process), and the whole
+# process's wall time and CPU (start-up and import included).
+function Invoke-Dypls([string] $Ep, [string] $Csv, [string] $Dest, [string] $Limit) {
+    $script = @"
+`$ProgressPreference = 'SilentlyContinue'
+Import-Module '$module'
+`$cred = [pscredential]::new('$($keys.AccessKeyId)', (ConvertTo-SecureString '$($keys.AccessKeySecret)' -AsPlainText -Force))
+`$rows = Import-Csv '$Csv'
+`$p = [Diagnostics.Process]::GetCurrentProcess()
+`$cpu0 = `$p.TotalProcessorTime
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+`$v = `$rows | Save-DyplsRecording -Destination '$Dest' -Endpoint '$Ep' -Credential `$cred -ThrottleLimit $Limit -Verbose 4>&1 | Where-Object { `$_ -is [System.Management.Automation.VerboseRecord] -and `$_.Message -match 'ended at' }
+`$sw.Stop(); `$p.Refresh()
+'BENCH:' + (@{ seconds = `$sw.Elapsed.TotalSeconds; spanCpuSeconds = (`$p.TotalProcessorTime - `$cpu0).TotalSeconds; cpuSeconds = `$p.TotalProcessorTime.TotalSeconds; settled = "`$(`$v.Message)" } | ConvertTo-Json -Compress)
+"@
+    $cmd = Get-PwshCommand
+    $exe = $cmd[0]; $rest = @($cmd | Select-Object -Skip 1)
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
+    $wall = [Diagnostics.Stopwatch]::StartNew()
+    $out = & $exe @rest -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand $encoded 2>&1 | Out-String
+    $wall.Stop()
+    $m = [regex]::Match($out, 'BENCH:(\{.*\})')
+    if (-not $m.Success) { throw "Dypls run failed: $out" }
+    $r = $m.Groups[1].Value | ConvertFrom-Json
+    $r | Add-Member wallSeconds $wall.Elapsed.TotalSeconds
+    $r
+}
+
+function Invoke-Sdk([string] $Ep, [string] $Csv, [string] $Dest, [int] $Concurrency) {
+    $env:DYPLS_BENCH_REPORT = '1'
+    try {
+        $wall = [Diagnostics.Stopwatch]::StartNew()
+        $out = node (Join-Path $interop 'popcore-bench-peer.js') $Ep $keys.AccessKeyId $keys.AccessKeySecret $Csv $Dest $Concurrency 2>&1 | Out-String
+        $wall.Stop()
+        if ($LASTEXITCODE -ne 0) { throw "SDK peer failed: $out" }
+    }
+    finally { Remove-Item Env:DYPLS_BENCH_REPORT }
+    $r = [regex]::Match($out, 'BENCH:(\{.*\})').Groups[1].Value | ConvertFrom-Json
+    $r | Add-Member wallSeconds $wall.Elapsed.TotalSeconds
+    $r
+}
+
+function Get-Median($Runs) { @($Runs | Sort-Object seconds)[[int][math]::Floor(@($Runs).Count / 2)] }
+
+$n = 0
+$all = foreach ($name in $Profile) {
+    $p = $profiles[$name]
+    $emu = Start-DyplsEmulator -ArgumentList '--api-latency-ms', $p.ApiMs, '--download-latency-ms', $p.FirstByteMs, '--recording-size', $p.Size,
+        '--download-total-bytes-per-second', $p.TotalBps, '--retention-days', 36500
+    try {
+        $ep = $emu.BaseUrl
+        Write-Host ("Profile {0}: {1} rows, API {2} ms, first byte {3} ms, {4} KB recordings{5}" -f $name, $p.Rows, $p.ApiMs, $p.FirstByteMs, ($p.Size / 1KB),
+            $(if ($p.TotalBps) { ", $($p.TotalBps / 1MB) MB/s in total" } else { '' }))
+        $run = { param($label) $script:n++; Join-Path $OutDir ("{0}-{1}-{2}" -f $name, $label, $script:n) }
+        $results = [Collections.Generic.List[object]]::new()
+        $add = {
+            param($who, $setting, $r)
+            $results.Add([pscustomobject]@{ Profile = $name; Who = $who; Setting = $setting; Seconds = [math]::Round($r.seconds, 2)
+                RowsPerSecond = [math]::Round($p.Rows / $r.seconds, 1); SpanCpu = [math]::Round($r.spanCpuSeconds, 2)
+                WallSeconds = [math]::Round($r.wallSeconds, 2); ProcessCpu = [math]::Round($r.cpuSeconds, 2); Note = $(if ($r.PSObject.Properties['settled']) { $r.settled } else { '' }) })
+        }
+        # Each run gets its own CSV prefix, so no run finds another's files.
+        $auto = Get-Median @(foreach ($i in 1..$Repeat) { $csv = Join-Path $OutDir "$name-auto-$i.csv"; New-Csv $csv $p.Rows "$name-a$i-"; Invoke-Dypls $ep $csv (& $run 'auto') 'Auto' })
+        & $add 'Dypls' 'Auto' $auto
+        $fixed = foreach ($c in $Sweep) { $csv = Join-Path $OutDir "$name-f$c.csv"; New-Csv $csv $p.Rows "$name-f$c-"; [pscustomobject]@{ C = $c; R = (Invoke-Dypls $ep $csv (& $run "f$c") $c) } }
+        $best = @($fixed | Sort-Object { $_.R.seconds })[0].C
+        foreach ($f in $fixed) { if ($f.C -ne $best) { & $add 'Dypls' "$($f.C)" $f.R } }
+        $bestRuns = @($fixed | Where-Object C -eq $best | ForEach-Object R) + @(foreach ($i in 2..$Repeat) { $csv = Join-Path $OutDir "$name-b$i.csv"; New-Csv $csv $p.Rows "$name-b$i-"; Invoke-Dypls $ep $csv (& $run 'best') $best })
+        & $add 'Dypls' "$best (best fixed, median)" (Get-Median $bestRuns)
+        $sdk = foreach ($c in $Sweep) { $csv = Join-Path $OutDir "$name-s$c.csv"; New-Csv $csv $p.Rows "$name-s$c-"; [pscustomobject]@{ C = $c; R = (Invoke-Sdk $ep $csv (& $run "s$c") $c) } }
+        foreach ($s in $sdk) { if ($s.C -eq 16) { & $add 'SDK peer' '16' $s.R } }
+        $sdkBest = @($sdk | Sort-Object { $_.R.seconds })[0]
+        & $add 'SDK peer' "$($sdkBest.C) (best)" $sdkBest.R
+        $results
+        $bestFixed = ($results | Where-Object Setting -like '*best fixed*').Seconds
+        $sdk16 = ($results | Where-Object { $_.Who -eq 'SDK peer' -and $_.Setting -eq '16' }).Seconds
+        Write-Host ("  {0}: Auto is {1:0.00}x the best fixed ({2}), {3:0.00}x the SDK peer at 16, {4:0.00}x the SDK peer at its best ({5})" -f $name,
+            ($bestFixed / $auto.seconds), $best, ($sdk16 / $auto.seconds), ($sdkBest.R.seconds / $auto.seconds), $sdkBest.C)
+    }
+    finally { Stop-DyplsEmulator $emu }
+}
+$all | Format-Table Profile, Who, Setting, Seconds, RowsPerSecond, SpanCpu, WallSeconds, ProcessCpu, Note -AutoSize | Out-String -Width 220 | Write-Host
+Write-Host 'Seconds and SpanCpu: first row to last result inside the process (Dypls: the warm pwsh; SDK peer: as it prints it). WallSeconds and ProcessCpu: the whole process, start-up included.'
+$all | ConvertTo-Json | Set-Content (Join-Path $OutDir 'profiles.json')
