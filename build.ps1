@@ -374,7 +374,7 @@ function Invoke-HandMadeMutants {
                 $p = Invoke-PesterFiltered -Path $m.Pester -Filter $m.Filter
                 if ($p.Failed -gt 0) { $killers += "$(Split-Path -Leaf $m.Pester) ($($p.Failed) failed of $($p.Passed + $p.Failed))" }
                 elseif ($p.Passed -eq 0) { $killers += "$(Split-Path -Leaf $m.Pester): NO TEST RAN (filter?)" }
-                if ($m.Xunit) {
+                if ($m.ContainsKey('Xunit')) {
                     & dotnet test (Join-Path $Root 'tests/Dypls.Core.Tests/Dypls.Core.Tests.csproj') -c $Configuration -f net10.0 --no-build --nologo `
                         --filter $m.Xunit --logger 'console;verbosity=minimal' | Out-Host
                     if ($LASTEXITCODE -ne 0) { $killers += "xunit $($m.Xunit -replace '^.*~', '')" }
