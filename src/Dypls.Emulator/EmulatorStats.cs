@@ -10,6 +10,7 @@ public sealed class EmulatorStats
     private long _currentRequests, _maxConcurrentRequests, _metadataRequests, _cutDownloads;
     private long _faultsInjected, _ramDenied, _ifRangeIgnored, _objectHookRequests, _unroutedRequests;
     private long _interruptedDownloadBytes, _proxyConnectRequests;
+    private long _currentDownloads, _maxConcurrentDownloads;
     private string? _lastProxyConnectTarget;
     private long _stsRequests, _stsIssued, _stsAssumeRole, _stsAssumeRoleWithOidc, _stsFailures, _credentialsUriRequests;
     private readonly long[] _faults = new long[Enum.GetValues<FaultKind>().Length];
@@ -31,6 +32,8 @@ public sealed class EmulatorStats
     public long CurrentRequests => Interlocked.Read(ref _currentRequests);
     /// <summary>Highest number of requests (of any kind) in flight at once.</summary>
     public long MaxConcurrentRequests => Interlocked.Read(ref _maxConcurrentRequests);
+    /// <summary>The most download requests (bucket or object hook) open at once since the last reset.</summary>
+    public long MaxConcurrentDownloads => Interlocked.Read(ref _maxConcurrentDownloads);
     public long MetadataRequests => Interlocked.Read(ref _metadataRequests);
     /// <summary>Download bodies cut off on purpose (fault injection).</summary>
     public long CutDownloads => Interlocked.Read(ref _cutDownloads);
@@ -123,6 +126,18 @@ public sealed class EmulatorStats
 
     internal void RequestEnded() => Interlocked.Decrement(ref _currentRequests);
 
+    internal void DownloadStarted()
+    {
+        var now = Interlocked.Increment(ref _currentDownloads);
+        long max;
+        while (now > (max = Interlocked.Read(ref _maxConcurrentDownloads)) &&
+               Interlocked.CompareExchange(ref _maxConcurrentDownloads, now, max) != max)
+        {
+        }
+    }
+
+    internal void DownloadEnded() => Interlocked.Decrement(ref _currentDownloads);
+
     public void Reset()
     {
         Interlocked.Exchange(ref _apiRequests, 0);
@@ -136,6 +151,7 @@ public sealed class EmulatorStats
         Interlocked.Exchange(ref _expiredDownloads, 0);
         // The reset request itself is in flight; the high-water mark restarts from what is running now.
         Interlocked.Exchange(ref _maxConcurrentRequests, Interlocked.Read(ref _currentRequests));
+        Interlocked.Exchange(ref _maxConcurrentDownloads, Interlocked.Read(ref _currentDownloads));
         Interlocked.Exchange(ref _metadataRequests, 0);
         Interlocked.Exchange(ref _cutDownloads, 0);
         Interlocked.Exchange(ref _faultsInjected, 0);
@@ -159,7 +175,7 @@ public sealed class EmulatorStats
     }
 
     public StatsSnapshot Snapshot() => new(ApiRequests, ApiSucceeded, SignatureFailures, AuthFailures, Throttled,
-        DownloadRequests, RangeRequests, DownloadBytes, ExpiredDownloads, MaxConcurrentRequests, MetadataRequests, CutDownloads,
+        DownloadRequests, RangeRequests, DownloadBytes, ExpiredDownloads, MaxConcurrentRequests, MaxConcurrentDownloads, MetadataRequests, CutDownloads,
         FaultsInjected, Fault(FaultKind.Api5xx), Fault(FaultKind.ApiThrottle), Fault(FaultKind.ApiSystemError), Fault(FaultKind.ApiReset),
         Fault(FaultKind.ApiStall), Fault(FaultKind.Download5xx), Fault(FaultKind.DownloadTruncate), Fault(FaultKind.DownloadStall),
         Fault(FaultKind.DownloadExpired), Fault(FaultKind.ApiEndlessError), Fault(FaultKind.DownloadEndless403),
@@ -180,6 +196,7 @@ public sealed record StatsSnapshot(
     [property: JsonPropertyName("downloadBytes")] long DownloadBytes,
     [property: JsonPropertyName("expiredDownloads")] long ExpiredDownloads,
     [property: JsonPropertyName("maxConcurrentRequests")] long MaxConcurrentRequests,
+    [property: JsonPropertyName("maxConcurrentDownloads")] long MaxConcurrentDownloads,
     [property: JsonPropertyName("metadataRequests")] long MetadataRequests,
     [property: JsonPropertyName("cutDownloads")] long CutDownloads,
     [property: JsonPropertyName("faultsInjected")] long FaultsInjected,

@@ -32,6 +32,19 @@ internal sealed class OssDownloadEndpoint
 
     public async Task HandleAsync(HttpContext context)
     {
+        _stats.DownloadStarted();
+        try
+        {
+            await HandleBucketAsync(context);
+        }
+        finally
+        {
+            _stats.DownloadEnded();
+        }
+    }
+
+    private async Task HandleBucketAsync(HttpContext context)
+    {
         _stats.DownloadRequest();
         var request = context.Request;
         var response = context.Response;
@@ -115,6 +128,19 @@ internal sealed class OssDownloadEndpoint
     /// check; Range, If-Range, ETag and the download faults behave as on the bucket. Counted as a download too.
     /// </summary>
     public async Task HandleObjectHookAsync(HttpContext context)
+    {
+        _stats.DownloadStarted();
+        try
+        {
+            await HandleHookAsync(context);
+        }
+        finally
+        {
+            _stats.DownloadEnded();
+        }
+    }
+
+    private async Task HandleHookAsync(HttpContext context)
     {
         _stats.DownloadRequest();
         _stats.ObjectHookRequest();

@@ -12,7 +12,7 @@ public class EmulatorControlTests
     private static readonly string[] StatsFields =
     {
         "apiRequests", "apiSucceeded", "signatureFailures", "authFailures", "throttled", "downloadRequests",
-        "rangeRequests", "downloadBytes", "expiredDownloads", "maxConcurrentRequests", "metadataRequests", "cutDownloads",
+        "rangeRequests", "downloadBytes", "expiredDownloads", "maxConcurrentRequests", "maxConcurrentDownloads", "metadataRequests", "cutDownloads",
         "faultsInjected", "faultApi5xx", "faultApiThrottle", "faultApiSystemError", "faultApiReset", "faultApiStall", "faultDownload5xx",
         "faultDownloadTruncate", "faultDownloadStall", "faultDownloadExpired",
         "stsRequests", "stsIssued", "stsAssumeRole", "stsAssumeRoleWithOidc", "stsFailures", "credentialsUriRequests",
@@ -44,6 +44,21 @@ public class EmulatorControlTests
         await using var host = await StartAsync(o => o.ApiLatencyMs = 300);
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => host.CallAsync()));
         Assert.True((await host.StatsAsync()).GetProperty("maxConcurrentRequests").GetInt64() >= 2);
+    }
+
+    [Fact]
+    public async Task Max_concurrent_downloads_counts_open_downloads_only()
+    {
+        await using var host = await StartAsync(o => o.DownloadLatencyMs = 1500);
+        var urls = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => host.DownloadUrlAsync("mcd-" + i)));
+        Assert.Equal(0, (await host.StatsAsync()).GetProperty("maxConcurrentDownloads").GetInt64());
+        // Three downloads held open together by the latency (each waits far longer than it takes to start the others).
+        await Task.WhenAll(urls.Select(u => host.Http.GetByteArrayAsync(new Uri(u))));
+        var stats = await host.StatsAsync();
+        Assert.Equal(3, stats.GetProperty("maxConcurrentDownloads").GetInt64());
+        Assert.Equal(3, stats.GetProperty("downloadRequests").GetInt64());
+        using var reset = await host.Http.PostAsync("/_emulator/reset", null);
+        Assert.Equal(0, (await host.StatsAsync()).GetProperty("maxConcurrentDownloads").GetInt64());
     }
 
     [Fact]

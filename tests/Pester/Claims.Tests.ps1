@@ -456,7 +456,16 @@ Describe 'The documented defaults' {
         $rows = New-Rows (New-Ids 'throttle' ($documented + 4))
         if ($Cmdlet -eq 'Save-DyplsRecording') { $out = $rows | Save-DyplsRecording -Destination (New-Dest) -ThrottleLimit $documented }
         else { $out = $rows | Get-DyplsRecordUrl -ThrottleLimit $documented }
-        (Get-Stats).maxConcurrentRequests | Should -BeLessOrEqual ($documented + 1) -Because 'a fixed -ThrottleLimit bounds the rows in flight (plus the reset request)'
+        $stats = Get-Stats
+        if ($Cmdlet -eq 'Save-DyplsRecording') {
+            # -ThrottleLimit counts downloads; URLs are fetched ahead for as many rows again (at most that many API calls at once).
+            $stats.maxConcurrentDownloads | Should -BeLessOrEqual $documented -Because 'a fixed -ThrottleLimit bounds the downloads in flight'
+            $stats.maxConcurrentDownloads | Should -BeGreaterOrEqual $documented -Because 'with slow downloads every slot is used'
+            $stats.maxConcurrentRequests | Should -BeLessOrEqual (2 * $documented + 1) -Because 'downloads plus the URL look-ahead (plus the reset request)'
+        }
+        else {
+            $stats.maxConcurrentRequests | Should -BeLessOrEqual ($documented + 1) -Because 'a fixed -ThrottleLimit bounds the rows in flight (plus the reset request)'
+        }
     }
 }
 

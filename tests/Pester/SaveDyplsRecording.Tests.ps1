@@ -253,7 +253,7 @@ Describe 'File names and safety' {
 }
 
 Describe 'Concurrency, progress and verbose output' {
-    It 'keeps at most -ThrottleLimit transfers in flight' {
+    It 'keeps at most -ThrottleLimit downloads (and as many API calls) in flight' {
         $dest = New-Dest
         Set-EmulatorSetting @{ downloadLatencyMs = 100 }
         try {
@@ -262,9 +262,11 @@ Describe 'Concurrency, progress and verbose output' {
         }
         finally { Set-EmulatorSetting @{ downloadLatencyMs = 0 } }
         $r.Count | Should -Be 24
-        $max = (Get-Stats).maxConcurrentRequests
-        $max | Should -BeLessOrEqual 4   # 3 transfers, plus the stats request itself
-        $max | Should -BeGreaterOrEqual 2
+        $stats = Get-Stats
+        $stats.maxConcurrentDownloads | Should -BeLessOrEqual 3
+        $stats.maxConcurrentDownloads | Should -BeGreaterOrEqual 2
+        # Plus URLs fetched ahead: at most 3 API calls at once, plus the stats request itself.
+        $stats.maxConcurrentRequests | Should -BeLessOrEqual 7
     }
 
     It 'writes one aggregate progress bar, rarely, from the pipeline thread, and honours -ProgressAction' {

@@ -1,12 +1,14 @@
 <#
 .SYNOPSIS
-    Dypls on three network profiles (near, far, thin), its default (-ThrottleLimit Auto) against a sweep of fixed values and
+    Dypls on network profiles (near, far, thin; zero latency with 2,000 small recordings; 5 MB recordings), its default
+    (-ThrottleLimit Auto) against a sweep of fixed values, against Dypls 0.1 (built from its commit, at its fixed 16) and
     against Alibaba's official SDK peer (Node.js @alicloud/pop-core), all in one run against the emulator. Called by
-    `build.ps1 -Task Bench`. Prints wall time and CPU-seconds of each process, with ratios. Nothing here asserts a time.
+    `build.ps1 -Task Bench`. Prints wall time, CPU-seconds and peak memory of each process, with ratios. Nothing here
+    asserts a time.
 #>
 [CmdletBinding()]
 param(
-    [string[]] $Profile = @('near', 'far', 'thin'),
+    [string[]] $Profile = @('near', 'far', 'thin', 'zero', 'big'),
     [int[]] $Sweep = @(4, 8, 16, 32, 64, 128),
     [int] $Repeat = 3,
     [string] $OutDir = (Join-Path (Split-Path (Split-Path $PSScriptRoot)) 'out/bench-profiles')
@@ -25,7 +27,22 @@ $profiles = @{
     near = @{ Rows = 600; ApiMs = 20; FirstByteMs = 30; Size = 64KB; TotalBps = 0 }
     far  = @{ Rows = 300; ApiMs = 250; FirstByteMs = 300; Size = 64KB; TotalBps = 0 }
     thin = @{ Rows = 60; ApiMs = 20; FirstByteMs = 30; Size = 500KB; TotalBps = 4MB }
+    # The cost per recording: no latency at all, so the CPU is the limit.
+    zero = @{ Rows = 2000; ApiMs = 0; FirstByteMs = 0; Size = 64KB; TotalBps = 0; Sweep = @(16, 32) }
+    # Large recordings: bytes, not requests, are the work; peak memory must stay flat.
+    big  = @{ Rows = 200; ApiMs = 0; FirstByteMs = 0; Size = 5MB; TotalBps = 0; Sweep = @(16) }
 }
+
+# Dypls 0.1 (the commit that closed the first round: API call, then download, in one slot; fixed 16), built once.
+$baselineCommit = '0e8d191'
+$baselineModule = Join-Path $OutDir "dypls-0.1/out/Dypls/Dypls.psd1"
+$baselineSource = Join-Path $OutDir 'dypls-0.1'
+$null = New-Item -ItemType Directory -Force $baselineSource
+git -C $root archive $baselineCommit | tar -x -C $baselineSource
+if ($LASTEXITCODE -ne 0) { throw "Could not extract Dypls 0.1 ($baselineCommit)" }
+Push-Location $baselineSource
+try { $pw = Get-PwshCommand; & $pw[0] @($pw | Select-Object -Skip 1) -NoProfile -File ./build.ps1 -Task Build *>&1 | Out-Null } finally { Pop-Location }
+if (-not (Test-Path $baselineModule)) { throw "Dypls 0.1 did not build at $baselineModule" }
 
 $interop = Join-Path $root 'tests/interop'
 if (-not (Test-Path (Join-Path $interop 'node_modules/@alicloud/pop-core'))) {
@@ -40,18 +57,18 @@ function New-Csv([string] $Path, [int] $Count, [string] $Prefix) {
 
 # One Dypls run in a fresh pwsh: seconds and CPU from the first row to the last result (warm process), and the whole
 # process's wall time and CPU (start-up and import included).
-function Invoke-Dypls([string] $Ep, [string] $Csv, [string] $Dest, [string] $Limit) {
+function Invoke-Dypls([string] $Ep, [string] $Csv, [string] $Dest, [string] $Limit, [string] $Module = $module) {
     $script = @"
 `$ProgressPreference = 'SilentlyContinue'
-Import-Module '$module'
+Import-Module '$Module'
 `$cred = [pscredential]::new('$($keys.AccessKeyId)', (ConvertTo-SecureString '$($keys.AccessKeySecret)' -AsPlainText -Force))
 `$rows = Import-Csv '$Csv'
 `$p = [Diagnostics.Process]::GetCurrentProcess()
 `$cpu0 = `$p.TotalProcessorTime
 `$sw = [Diagnostics.Stopwatch]::StartNew()
-`$v = `$rows | Save-DyplsRecording -Destination '$Dest' -Endpoint '$Ep' -Credential `$cred -ThrottleLimit $Limit -Verbose 4>&1 | Where-Object { `$_ -is [System.Management.Automation.VerboseRecord] -and `$_.Message -match 'ended at' }
+`$v = `$rows | Save-DyplsRecording -Destination '$Dest' -Endpoint '$Ep' -Credential `$cred -ThrottleLimit $Limit -Verbose 4>&1 | Where-Object { `$_ -is [System.Management.Automation.VerboseRecord] -and `$_.Message -match 'ended at' } | Select-Object -Last 1
 `$sw.Stop(); `$p.Refresh()
-'BENCH:' + (@{ seconds = `$sw.Elapsed.TotalSeconds; spanCpuSeconds = (`$p.TotalProcessorTime - `$cpu0).TotalSeconds; cpuSeconds = `$p.TotalProcessorTime.TotalSeconds; settled = "`$(`$v.Message)" } | ConvertTo-Json -Compress)
+'BENCH:' + (@{ seconds = `$sw.Elapsed.TotalSeconds; spanCpuSeconds = (`$p.TotalProcessorTime - `$cpu0).TotalSeconds; cpuSeconds = `$p.TotalProcessorTime.TotalSeconds; peakMB = `$p.PeakWorkingSet64 / 1MB; settled = "`$(`$v.Message)" } | ConvertTo-Json -Compress)
 "@
     $cmd = Get-PwshCommand
     $exe = $cmd[0]; $rest = @($cmd | Select-Object -Skip 1)
@@ -97,28 +114,33 @@ $all = foreach ($name in $Profile) {
             param($who, $setting, $r)
             $results.Add([pscustomobject]@{ Profile = $name; Who = $who; Setting = $setting; Seconds = [math]::Round($r.seconds, 2)
                 RowsPerSecond = [math]::Round($p.Rows / $r.seconds, 1); SpanCpu = [math]::Round($r.spanCpuSeconds, 2)
-                WallSeconds = [math]::Round($r.wallSeconds, 2); ProcessCpu = [math]::Round($r.cpuSeconds, 2); Note = $(if ($r.PSObject.Properties['settled']) { $r.settled } else { '' }) })
+                WallSeconds = [math]::Round($r.wallSeconds, 2); ProcessCpu = [math]::Round($r.cpuSeconds, 2)
+                PeakMB = $(if ($r.PSObject.Properties['peakMB']) { [math]::Round($r.peakMB) } else { $null }); Note = $(if ($r.PSObject.Properties['settled']) { $r.settled } else { '' }) })
         }
         # Each run gets its own CSV prefix, so no run finds another's files.
         $auto = Get-Median @(foreach ($i in 1..$Repeat) { $csv = Join-Path $OutDir "$name-auto-$i.csv"; New-Csv $csv $p.Rows "$name-a$i-"; Invoke-Dypls $ep $csv (& $run 'auto') 'Auto' })
         & $add 'Dypls' 'Auto' $auto
-        $fixed = foreach ($c in $Sweep) { $csv = Join-Path $OutDir "$name-f$c.csv"; New-Csv $csv $p.Rows "$name-f$c-"; [pscustomobject]@{ C = $c; R = (Invoke-Dypls $ep $csv (& $run "f$c") $c) } }
+        $sweepHere = if ($p.ContainsKey('Sweep')) { $p.Sweep } else { $Sweep }
+        $fixed = foreach ($c in $sweepHere) { $csv = Join-Path $OutDir "$name-f$c.csv"; New-Csv $csv $p.Rows "$name-f$c-"; [pscustomobject]@{ C = $c; R = (Invoke-Dypls $ep $csv (& $run "f$c") $c) } }
         $best = @($fixed | Sort-Object { $_.R.seconds })[0].C
         foreach ($f in $fixed) { if ($f.C -ne $best) { & $add 'Dypls' "$($f.C)" $f.R } }
-        $bestRuns = @($fixed | Where-Object C -eq $best | ForEach-Object R) + @(foreach ($i in 2..$Repeat) { $csv = Join-Path $OutDir "$name-b$i.csv"; New-Csv $csv $p.Rows "$name-b$i-"; Invoke-Dypls $ep $csv (& $run 'best') $best })
+        $bestRuns = @($fixed | Where-Object C -eq $best | ForEach-Object R) + @(foreach ($i in @(2..$Repeat | Where-Object { $_ -ge 2 })) { $csv = Join-Path $OutDir "$name-b$i.csv"; New-Csv $csv $p.Rows "$name-b$i-"; Invoke-Dypls $ep $csv (& $run 'best') $best })
         & $add 'Dypls' "$best (best fixed, median)" (Get-Median $bestRuns)
-        $sdk = foreach ($c in $Sweep) { $csv = Join-Path $OutDir "$name-s$c.csv"; New-Csv $csv $p.Rows "$name-s$c-"; [pscustomobject]@{ C = $c; R = (Invoke-Sdk $ep $csv (& $run "s$c") $c) } }
+        $v01 = Get-Median @(foreach ($i in 1..$Repeat) { $csv = Join-Path $OutDir "$name-v01-$i.csv"; New-Csv $csv $p.Rows "$name-v01-$i-"; Invoke-Dypls $ep $csv (& $run 'v01') 16 $baselineModule })
+        & $add 'Dypls 0.1' '16 (median)' $v01
+        $sdk = foreach ($c in $sweepHere) { $csv = Join-Path $OutDir "$name-s$c.csv"; New-Csv $csv $p.Rows "$name-s$c-"; [pscustomobject]@{ C = $c; R = (Invoke-Sdk $ep $csv (& $run "s$c") $c) } }
         foreach ($s in $sdk) { if ($s.C -eq 16) { & $add 'SDK peer' '16' $s.R } }
         $sdkBest = @($sdk | Sort-Object { $_.R.seconds })[0]
         & $add 'SDK peer' "$($sdkBest.C) (best)" $sdkBest.R
         $results
         $bestFixed = ($results | Where-Object Setting -like '*best fixed*').Seconds
         $sdk16 = ($results | Where-Object { $_.Who -eq 'SDK peer' -and $_.Setting -eq '16' }).Seconds
-        Write-Host ("  {0}: Auto is {1:0.00}x the best fixed ({2}), {3:0.00}x the SDK peer at 16, {4:0.00}x the SDK peer at its best ({5})" -f $name,
-            ($bestFixed / $auto.seconds), $best, ($sdk16 / $auto.seconds), ($sdkBest.R.seconds / $auto.seconds), $sdkBest.C)
+        Write-Host ("  {0}: Auto is {1:0.00}x the best fixed ({2}), {3:0.00}x Dypls 0.1, {4:0.00}x the SDK peer at 16, {5:0.00}x the SDK peer at its best ({6}); CPU-s in the span: Auto {7:0.00}, SDK peer at 16 {8:0.00} (whole node process)" -f $name,
+            ($bestFixed / $auto.seconds), $best, ($v01.seconds / $auto.seconds), ($sdk16 / $auto.seconds), ($sdkBest.R.seconds / $auto.seconds), $sdkBest.C,
+            $auto.spanCpuSeconds, (@($sdk | Where-Object C -eq 16)[0].R.cpuSeconds))
     }
     finally { Stop-DyplsEmulator $emu }
 }
-$all | Format-Table Profile, Who, Setting, Seconds, RowsPerSecond, SpanCpu, WallSeconds, ProcessCpu, Note -AutoSize | Out-String -Width 220 | Write-Host
+$all | Format-Table Profile, Who, Setting, Seconds, RowsPerSecond, SpanCpu, WallSeconds, ProcessCpu, PeakMB, Note -AutoSize | Out-String -Width 220 | Write-Host
 Write-Host 'Seconds and SpanCpu: first row to last result inside the process (Dypls: the warm pwsh; SDK peer: as it prints it). WallSeconds and ProcessCpu: the whole process, start-up included.'
 $all | ConvertTo-Json | Set-Content (Join-Path $OutDir 'profiles.json')

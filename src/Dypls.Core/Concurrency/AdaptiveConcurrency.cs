@@ -5,24 +5,40 @@ using System.Globalization;
 namespace Dypls.Concurrency
 {
     /// <summary>
-    /// How many recordings are in flight. Fixed, or (Auto) found by hill climbing on measured throughput: start moderate,
-    /// raise the limit while recordings/s or bytes/s keep improving, step back when more stops helping, back off on
-    /// congestion (throttling, timeouts, connection errors), and probe again now and then. Per run; nothing is kept.
-    /// Thread-safe.
+    /// How many recordings are in flight. Fixed, or (Auto) found in two phases. A slow start, as TCP's: every completion
+    /// while all slots are busy adds a slot (the limit doubles once per row's time), until a row's time in a slot rises to
+    /// twice the lowest seen (a queue is forming somewhere: link, server or CPU) or congestion shows; it then settles where
+    /// Little's law says the same throughput needs no queue. After that, hill climbing on measured throughput: probe
+    /// upwards now and then, keep a step while recordings/s or bytes/s improve, step back when more stops helping, back
+    /// off on congestion (throttling, timeouts, connection errors). Per run; nothing is kept. Thread-safe.
     /// </summary>
     public sealed class AdaptiveConcurrency
     {
         /// <summary>The most Auto ever uses: beyond this, one process gains nothing but sockets.</summary>
         public const int DefaultCeiling = 256;
 
-        /// <summary>Where Auto starts: 0.1's fixed default, good on a near network.</summary>
-        public const int AutoStart = 16;
+        /// <summary>
+        /// Where Auto starts: twice 0.1's fixed default, as AzCopy does on small machines; the slow start finds the rest
+        /// within a few rows' time.
+        /// </summary>
+        public const int AutoStart = 32;
 
         // An epoch must see enough completions, and last long enough, to say anything about throughput.
         private static readonly TimeSpan MinEpoch = TimeSpan.FromMilliseconds(750);
         private const int MinEpochCompletions = 6;
         private const double Better = 1.10;   // +10% counts as "more helped"
         private const int HoldEpochs = 4;     // epochs to stay put after settling or backing off
+
+        // Slow start: a row's time in a slot, smoothed over about 8 rows; its lowest value once 8 rows have finished is the
+        // time with no queue. Smoothing (not the single fastest row) keeps a mix of small and large recordings from
+        // looking like a queue.
+        private const int WarmUpSamples = 8;
+        private const double QueueFactor = 2.0;
+        private bool _slowStart;
+        private int _samples;
+        private double _recentLatency = -1;
+        private double _baseLatency = double.MaxValue;
+        private int _lastReported;
 
         private readonly object _lock = new object();
         private readonly Func<TimeSpan> _elapsed;
@@ -52,6 +68,14 @@ namespace Dypls.Concurrency
             _elapsed = elapsed ?? (() => watch.Elapsed);
             _epochStart = _elapsed();
             _lastLimit = Slots.Limit;
+            _slowStart = IsAuto;
+            _lastReported = Slots.Limit;
+        }
+
+        /// <summary>True while Auto is still in its slow start.</summary>
+        public bool InSlowStart
+        {
+            get { lock (_lock) return _slowStart; }
         }
 
         public bool IsAuto { get; }
@@ -89,7 +113,21 @@ namespace Dypls.Concurrency
                 _epochBytes += bytes;
                 var d = duration.TotalSeconds;
                 _latencySeconds = _latencySeconds < 0 ? d : _latencySeconds * 0.9 + d * 0.1;
-                MaybeAdjust();
+                if (_slowStart) SlowStart(d);
+                else MaybeAdjust();
+            }
+        }
+
+        /// <summary>
+        /// An earlier step of a row finished (a URL fetched ahead of its download): in slow start it counts as one more sign
+        /// that the lanes move, as each acknowledgement does in TCP's, so the limit grows with every step that completes.
+        /// </summary>
+        public void Stepped()
+        {
+            lock (_lock)
+            {
+                if (!_slowStart) return;
+                Grow(Slots.Limit);
             }
         }
 
@@ -99,9 +137,88 @@ namespace Dypls.Concurrency
             lock (_lock)
             {
                 _epochCongested++;
-                MaybeAdjust();
+                if (_slowStart)
+                {
+                    var limit = Slots.Limit;
+                    EndSlowStart(Math.Max(1, (int)(limit * 0.7)), $"a throttled, timed-out or failed connection at {limit} in flight: backing off");
+                }
+                else
+                {
+                    MaybeAdjust();
+                }
             }
         }
+
+        private void SlowStart(double seconds)
+        {
+            _samples++;
+            _recentLatency = _recentLatency < 0 ? seconds : _recentLatency + (seconds - _recentLatency) / WarmUpSamples;
+            var limit = Slots.Limit;
+            if (_samples >= WarmUpSamples)
+            {
+                _baseLatency = Math.Min(_baseLatency, _recentLatency);
+                if (_recentLatency > QueueFactor * _baseLatency)
+                {
+                    // Throughput is limit / latency; the same throughput with no queue needs limit × base / latency rows in
+                    // flight. The smoothed latency lags the limit, so keep some headroom above that.
+                    var next = (int)Math.Ceiling(limit * _baseLatency / _recentLatency * 1.5);
+                    EndSlowStart(Math.Max(1, Math.Min(limit, next)),
+                        $"a row's time rose from {Ms(_baseLatency)} to {Ms(_recentLatency)} at {limit} in flight: settling");
+                    return;
+                }
+            }
+            Grow(limit);
+        }
+
+        private void Grow(int limit)
+        {
+            // Grow only while some lane is full (rows wait for a slot): a slow input is no reason to allow more.
+            if (!AnyLaneFull()) return;
+            if (limit >= Ceiling)
+            {
+                EndSlowStart(limit, $"reached the ceiling of {Ceiling}");
+                return;
+            }
+            Slots.Limit = limit + 1;
+            SyncFollowers();
+            if (limit + 1 >= 2 * _lastReported)
+            {
+                _lastReported = limit + 1;
+                Changed?.Invoke($"Concurrency {limit + 1}: slow start, a row takes {Ms(_recentLatency)}: raising.");
+            }
+        }
+
+        private bool AnyLaneFull()
+        {
+            if (Slots.Available == 0) return true;
+            foreach (var (slots, _) in _followers)
+            {
+                if (slots.Available == 0) return true;
+            }
+            return false;
+        }
+
+        private void EndSlowStart(int next, string why)
+        {
+            _slowStart = false;
+            _climbing = false;
+            _hold = HoldEpochs;
+            _lastRate = -1;
+            _lastByteRate = -1;
+            _lastLimit = next;
+            _epochStart = _elapsed();
+            _epochDone = 0;
+            _epochBytes = 0;
+            _epochCongested = 0;
+            if (next != Slots.Limit)
+            {
+                Slots.Limit = next;
+                SyncFollowers();
+            }
+            Changed?.Invoke($"Concurrency {next}: {why}.");
+        }
+
+        private static string Ms(double seconds) => (seconds * 1000).ToString("0", CultureInfo.InvariantCulture) + " ms";
 
         private void MaybeAdjust()
         {

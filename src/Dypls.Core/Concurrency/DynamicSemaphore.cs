@@ -53,6 +53,15 @@ namespace Dypls.Concurrency
             }
         }
 
+        /// <summary>Slots free right now (0 when every slot is in use or owed back after a lowering).</summary>
+        public int Available
+        {
+            get
+            {
+                lock (_lock) return Math.Max(0, _slots.CurrentCount - _debt);
+            }
+        }
+
         public Task WaitAsync(CancellationToken cancellationToken) => _slots.WaitAsync(cancellationToken);
 
         public void Release()

@@ -58,10 +58,34 @@ namespace Dypls.Commands
             Concurrency = new AdaptiveConcurrency(Limit.Value);
             ConfigureConcurrency(Concurrency);
             Runner = new OrderedParallelRunner<TResult>(RowSlots);
+            Logging = WantsVerbose();
             Concurrency.Changed = Runner.Verbose;
             Client = CreateClient();
-            Client.Trace = Runner.Verbose;
+            Client.Trace = Logging ? Runner.Verbose : null;
             Client.Congestion = Concurrency.Congested;
+        }
+
+        /// <summary>
+        /// Whether per-row verbose lines can be seen at all. Decided once: building them (and redacting URLs) for every row
+        /// only for PowerShell to drop them cost more CPU than signing the request.
+        /// </summary>
+        private protected bool Logging { get; private set; }
+
+        private bool WantsVerbose()
+        {
+            var bound = MyInvocation.BoundParameters;
+            // -Verbose given (or -Verbose:$false) decides; with -Debug alone the lines are written as debug lines.
+            if (bound.TryGetValue("Verbose", out var verbose)) return LanguagePrimitives.IsTrue(verbose);
+            if (bound.TryGetValue("Debug", out var debug) && LanguagePrimitives.IsTrue(debug)) return true;
+            return Shows("VerbosePreference") || Shows("DebugPreference");
+        }
+
+        private bool Shows(string preferenceVariable)
+        {
+            var value = GetVariableValue(preferenceVariable);
+            if (value is null) return false;
+            if (!LanguagePrimitives.TryConvertTo<ActionPreference>(value, out var preference)) return true;
+            return preference != ActionPreference.SilentlyContinue && preference != ActionPreference.Ignore;
         }
 
         protected sealed override void ProcessRecord()

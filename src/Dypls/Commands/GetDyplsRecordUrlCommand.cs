@@ -28,12 +28,13 @@ namespace Dypls.Commands
             var runner = Runner;
             var client = Client;
             var concurrency = Concurrency;
+            var logging = Logging;
             runner.Start(row, FailFast(row, async token =>
             {
-                runner.Verbose($"CallId '{request.CallIdForDisplay}': querying the download URL.");
+                if (logging) runner.Verbose($"CallId '{request.CallIdForDisplay}': querying the download URL.");
                 var started = System.Diagnostics.Stopwatch.StartNew();
                 var answer = await client.QueryRecordFileDownloadUrlAsync(request.CallId, request.CallTime, request.PoolKey, token).ConfigureAwait(false);
-                runner.Verbose($"CallId '{request.CallIdForDisplay}': {Redaction.RedactUrl(answer.DownloadUrl)} (expires {answer.ExpiresAt:u}, RequestId {answer.RequestId}).");
+                if (logging) runner.Verbose($"CallId '{request.CallIdForDisplay}': {Redaction.RedactUrl(answer.DownloadUrl)} (expires {answer.ExpiresAt:u}, RequestId {answer.RequestId}).");
                 concurrency.Completed(0, started.Elapsed);
                 return new RecordingUrl
                 {

@@ -57,10 +57,12 @@ namespace Dypls.Commands
 
         private protected override ThrottleLimit Limit => ThrottleLimit;
 
-        // Rows allowed to hold a URL, as a multiple of the downloads in flight (URL look-ahead). Kept at 1 for now: a URL
-        // fetched ahead is a request made before a failure that stops the run (a full disk), and the promise is that at
-        // most -ThrottleLimit requests follow the last saved recording. API calls in flight stay within the limit too.
-        private const double LookAhead = 1.0;
+        // Rows allowed in flight, as a multiple of the downloads in flight (URL look-ahead): a row fetches its URL in the
+        // API lane (at most -ThrottleLimit calls at once) and then waits, holding it, for a download slot, so the download
+        // lane never waits on API latency. Twice is enough for the API lane to keep ahead when an API call takes about as
+        // long as a download, and keeps the URLs waiting (and memory) small. A failure that stops the run stops new
+        // requests at once; what may still finish is the requests already in flight, as before.
+        private const double LookAhead = 2.0;
         private DynamicSemaphore _rowSlots = null!;
         private DynamicSemaphore _apiSlots = null!;
 
@@ -104,7 +106,7 @@ namespace Dypls.Commands
                 // -TimeoutSec bounds one API attempt and, for downloads, a stretch with no data.
                 IdleTimeout = TimeSpan.FromSeconds(TimeoutSec),
             })
-            { Trace = Runner.Verbose, Congestion = Concurrency.Congested };
+            { Trace = Logging ? Runner.Verbose : null, Congestion = Concurrency.Congested };
             WriteDebug($"Destination: {_destination}; file names: {template.Template}.");
         }
 
@@ -144,7 +146,7 @@ namespace Dypls.Commands
                     Runner.Add(row, Task.FromException<SavedRecording>(plan.Error!));
                     return;
                 case SavePlanKind.Skip:
-                    Runner.Verbose($"CallId '{request.CallIdForDisplay}': '{plan.ExistingPath}' is already saved; skipped.");
+                    if (Logging) Runner.Verbose($"CallId '{request.CallIdForDisplay}': '{plan.ExistingPath}' is already saved; skipped.");
                     Runner.Add(row, Task.FromResult(Skipped(request, plan.ExistingPath!)));
                     return;
                 case SavePlanKind.Duplicate:
@@ -162,11 +164,12 @@ namespace Dypls.Commands
 
             var client = Client;
             var runner = Runner;
+            var logging = Logging;
             Func<CancellationToken, Task<RecordFileUrl>> freshUrl = async token =>
             {
-                runner.Verbose($"CallId '{request.CallIdForDisplay}': querying the download URL.");
+                if (logging) runner.Verbose($"CallId '{request.CallIdForDisplay}': querying the download URL.");
                 var url = await client.QueryRecordFileDownloadUrlAsync(request.CallId, request.CallTime, request.PoolKey, token).ConfigureAwait(false);
-                runner.Verbose($"CallId '{request.CallIdForDisplay}': {Redaction.RedactUrl(url.DownloadUrl)} (expires {url.ExpiresAt:u}, RequestId {url.RequestId}).");
+                if (logging) runner.Verbose($"CallId '{request.CallIdForDisplay}': {Redaction.RedactUrl(url.DownloadUrl)} (expires {url.ExpiresAt:u}, RequestId {url.RequestId}).");
                 return url;
             };
             var job = new SaveJob(request.CallId, plan.FinalBase, freshUrl)
@@ -201,13 +204,14 @@ namespace Dypls.Commands
                     }
                     job.KnownUrlFromApi = true;
                     prefetched = 1;
+                    concurrency.Stepped();
                 }
                 await downloads.WaitAsync(token).ConfigureAwait(false);
                 var started = Stopwatch.StartNew();
                 SaveResult r;
                 try
                 {
-                    runner.Verbose($"CallId '{request.CallIdForDisplay}': saving to '{plan.FinalBase}.*'.");
+                    if (logging) runner.Verbose($"CallId '{request.CallIdForDisplay}': saving to '{plan.FinalBase}.*'.");
                     r = await saver.SaveAsync(job, n => Interlocked.Add(ref _bytes, n), token).ConfigureAwait(false);
                 }
                 catch (DyplsException ex) when (ex.StopsRun)
@@ -219,7 +223,8 @@ namespace Dypls.Commands
                 {
                     downloads.Release();
                 }
-                concurrency.Completed(r.Status == DownloadStatus.Skipped ? 0 : r.Length, started.Elapsed);
+                // A row another run had saved took no transfer: its time says nothing about the network.
+                if (r.Status != DownloadStatus.Skipped) concurrency.Completed(r.Length, started.Elapsed);
                 return new SavedRecording
                 {
                     CallId = request.CallId,

@@ -202,7 +202,10 @@ public class ApiClientFailureTests
     {
         await using var s = await ScriptedServer.StartAsync();
         s.Then(ScriptedServer.Stall(TimeSpan.FromSeconds(30))).Then(ScriptedServer.Stall(TimeSpan.FromSeconds(30)));
-        var ex = await Assert.ThrowsAsync<DyplsApiException>(() => Query(Client(s, o => { o.RequestTimeout = TimeSpan.FromMilliseconds(300); o.MaxAttempts = 2; })));
+        // The server holds each request until the client gives up, so only the client's timeout can end an attempt. The
+        // timeout is long enough for a request to reach the server on a loaded machine (the server's count below is the
+        // proof that both attempts were sent), and far below the stall.
+        var ex = await Assert.ThrowsAsync<DyplsApiException>(() => Query(Client(s, o => { o.RequestTimeout = TimeSpan.FromSeconds(2); o.MaxAttempts = 2; })));
         Assert.Equal("RequestTimeout", ex.ErrorId);
         Assert.Equal(2, ex.Attempts);
         Assert.Equal(2, s.Requests.Count);
