@@ -29,16 +29,25 @@ namespace Dypls.Concurrency
         private const double Better = 1.10;   // +10% counts as "more helped"
         private const int HoldEpochs = 4;     // epochs to stay put after settling or backing off
 
-        // Slow start: a row's time in a slot, smoothed over about 8 rows; its lowest value once 8 rows have finished is the
-        // time with no queue. Smoothing (not the single fastest row) keeps a mix of small and large recordings from
-        // looking like a queue.
+        // Slow start. Two signs end it, whichever comes first:
+        // - a row's time in a slot, smoothed over about 8 rows, reaches twice its lowest value (a queue). The first 8 rows
+        //   are left out (connections being opened, code being compiled), and smoothing rather than the single fastest
+        //   row keeps a mix of small and large recordings from looking like a queue;
+        // - a doubling of the limit (a round) brings less than a quarter more recordings/s and bytes/s than the round
+        //   before: the limit is no longer what holds throughput back, whatever the row times say.
         private const int WarmUpSamples = 8;
         private const double QueueFactor = 2.0;
+        private const double RoundGain = 1.25;
         private bool _slowStart;
         private int _samples;
         private double _recentLatency = -1;
         private double _baseLatency = double.MaxValue;
         private int _lastReported;
+        private TimeSpan _roundStart;
+        private int _roundLimit;
+        private int _roundDone;
+        private long _roundBytes;
+        private double _prevRoundRate = -1, _prevRoundByteRate = -1;
 
         private readonly object _lock = new object();
         private readonly Func<TimeSpan> _elapsed;
@@ -70,6 +79,8 @@ namespace Dypls.Concurrency
             _lastLimit = Slots.Limit;
             _slowStart = IsAuto;
             _lastReported = Slots.Limit;
+            _roundStart = _epochStart;
+            _roundLimit = Slots.Limit;
         }
 
         /// <summary>True while Auto is still in its slow start.</summary>
@@ -113,8 +124,16 @@ namespace Dypls.Concurrency
                 _epochBytes += bytes;
                 var d = duration.TotalSeconds;
                 _latencySeconds = _latencySeconds < 0 ? d : _latencySeconds * 0.9 + d * 0.1;
-                if (_slowStart) SlowStart(d);
-                else MaybeAdjust();
+                if (_slowStart)
+                {
+                    _roundDone++;
+                    _roundBytes += bytes;
+                    SlowStart(d);
+                }
+                else
+                {
+                    MaybeAdjust();
+                }
             }
         }
 
@@ -152,9 +171,14 @@ namespace Dypls.Concurrency
         private void SlowStart(double seconds)
         {
             _samples++;
-            _recentLatency = _recentLatency < 0 ? seconds : _recentLatency + (seconds - _recentLatency) / WarmUpSamples;
             var limit = Slots.Limit;
-            if (_samples >= WarmUpSamples)
+            if (_samples <= WarmUpSamples)
+            {
+                Grow(limit);
+                return;
+            }
+            _recentLatency = _recentLatency < 0 ? seconds : _recentLatency + (seconds - _recentLatency) / WarmUpSamples;
+            if (_samples >= 2 * WarmUpSamples)
             {
                 _baseLatency = Math.Min(_baseLatency, _recentLatency);
                 if (_recentLatency > QueueFactor * _baseLatency)
@@ -181,11 +205,36 @@ namespace Dypls.Concurrency
             }
             Slots.Limit = limit + 1;
             SyncFollowers();
+            if (limit + 1 >= 2 * _roundLimit && EndOfRoundSettles(limit + 1)) return;
             if (limit + 1 >= 2 * _lastReported)
             {
                 _lastReported = limit + 1;
-                Changed?.Invoke($"Concurrency {limit + 1}: slow start, a row takes {Ms(_recentLatency)}: raising.");
+                Changed?.Invoke($"Concurrency {limit + 1}: slow start{(_recentLatency < 0 ? "" : $", a row takes {Ms(_recentLatency)}")}: raising.");
             }
+        }
+
+        /// <summary>The limit has doubled since the round began: compare this round's throughput with the last one's.</summary>
+        private bool EndOfRoundSettles(int limit)
+        {
+            var now = _elapsed();
+            var span = (now - _roundStart).TotalSeconds;
+            var rate = span > 0 ? _roundDone / span : 0;
+            var byteRate = span > 0 ? _roundBytes / span : 0;
+            var prevRate = _prevRoundRate;
+            var prevByteRate = _prevRoundByteRate;
+            var roundLimit = _roundLimit;
+            _prevRoundRate = rate;
+            _prevRoundByteRate = byteRate;
+            _roundStart = now;
+            _roundLimit = limit;
+            _roundDone = 0;
+            _roundBytes = 0;
+            if (prevRate <= 0) return false;
+            var improved = rate >= prevRate * RoundGain || (prevByteRate > 0 && byteRate >= prevByteRate * RoundGain);
+            if (improved) return false;
+            EndSlowStart(roundLimit,
+                $"{Format(rate)} recordings/s while going from {roundLimit} to {limit}, against {Format(prevRate)} in the round before: settling at {roundLimit}");
+            return true;
         }
 
         private bool AnyLaneFull()

@@ -122,18 +122,57 @@ public sealed class AdaptiveConcurrencyTests
     {
         var c = Auto();
         Fill(c.Slots);
-        Complete(c, 0.1, times: 8);   // the time with no queue: 100 ms; limit 40
-        Assert.Equal(40, c.Limit);
+        Complete(c, 5.0, times: 8);   // the first 8 rows open connections: left out
+        Complete(c, 0.1, times: 8);   // the time with no queue: 100 ms; limit 48
+        Assert.Equal(48, c.Limit);
         // A queue forms: rows take 400 ms. The smoothed time passes 200 ms on the 4th such row (100 + 300 × (1 − (7/8)^4)
-        // = 224 ms), after 3 more slots (43). Little's law: 43 × 100 / 224 ≈ 19.2 rows give the same throughput with no
-        // queue; with half again as headroom, 29.
+        // = 224 ms), after 3 more slots (51). Little's law: 51 × 100 / 224 ≈ 22.8 rows give the same throughput with no
+        // queue; with half again as headroom, 35.
         Complete(c, 0.4, times: 3);
         Assert.True(c.InSlowStart);
-        Assert.Equal(43, c.Limit);
+        Assert.Equal(51, c.Limit);
         c.Completed(1000, TimeSpan.FromSeconds(0.4));
         Assert.False(c.InSlowStart);
-        Assert.Equal(29, c.Limit);
-        Assert.Equal("Concurrency 29: a row's time rose from 100 ms to 224 ms at 43 in flight: settling.", _changes[^1]);
+        Assert.Equal(35, c.Limit);
+        Assert.Equal("Concurrency 35: a row's time rose from 100 ms to 224 ms at 51 in flight: settling.", _changes[^1]);
+    }
+
+    [Fact]
+    public void A_doubling_that_brings_less_than_a_quarter_more_throughput_ends_slow_start()
+    {
+        var c = Auto();
+        Fill(c.Slots);
+        _now += TimeSpan.FromSeconds(1);
+        Complete(c, 0.1, times: 32);  // round 32 → 64: 32 rows/s
+        Assert.Equal(64, c.Limit);
+        _now += TimeSpan.FromSeconds(1);
+        Complete(c, 0.1, times: 64);  // round 64 → 128: 64 rows/s, twice as many: go on
+        Assert.Equal(128, c.Limit);
+        Assert.True(c.InSlowStart);
+        _now += TimeSpan.FromSeconds(1.7);
+        Complete(c, 0.1, times: 127);
+        Assert.True(c.InSlowStart);
+        Complete(c, 0.1);             // round 128 → 256: 75 rows/s, under 1.25 × 64: settle where the round began
+        Assert.False(c.InSlowStart);
+        Assert.Equal(128, c.Limit);
+        Assert.Equal("Concurrency 128: 75 recordings/s while going from 128 to 256, against 64 in the round before: settling at 128.", _changes[^1]);
+    }
+
+    [Fact]
+    public void More_bytes_per_second_alone_keep_slow_start_going()
+    {
+        var c = Auto();
+        Fill(c.Slots);
+        _now += TimeSpan.FromSeconds(1);
+        Complete(c, 0.1, times: 32);
+        _now += TimeSpan.FromSeconds(2);
+        for (var i = 0; i < 64; i++)
+        {
+            c.Completed(10_000, TimeSpan.FromSeconds(0.1)); // as many recordings/s, ten times the bytes each
+            Fill(c.Slots);
+        }
+        Assert.True(c.InSlowStart);
+        Assert.Equal(128, c.Limit);
     }
 
     [Fact]
