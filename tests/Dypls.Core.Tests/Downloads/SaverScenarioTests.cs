@@ -467,6 +467,28 @@ public sealed class SaverScenarioTests : IDisposable
         Assert.False(server.Requests[1].Headers.ContainsKey("Range"));
     }
 
+    [Theory]
+    [InlineData(1200)] // the rest comes (206), but the saved part is gone
+    [InlineData(5000)] // nothing is left (416), but the saved part is gone
+    public async Task A_partial_file_that_vanishes_during_the_request_is_started_over(int saved)
+    {
+        WritePartial(Object.Take(saved).ToArray(), ObjectETag, Object.Length);
+        await using var server = new ScriptedObjectServer((ctx, n) =>
+        {
+            if (n == 0) File.Delete(RecordingStore.PartialPathFor(Base)); // a user or a cleaner removed it meanwhile
+            return ScriptedObjectServer.ServeAsync(ctx, Object, ObjectETag);
+        });
+        var ex = await Assert.ThrowsAsync<DyplsException>(() => Saver(maxAttempts: 1).SaveAsync(Job(Base, server.Url("call-1.mp3")), null, CancellationToken.None));
+        Assert.Equal("DownloadRangeMismatch", ex.ErrorId);
+        Assert.Equal("CallId 'call-1': the saved part could not be read; starting over. Gave up after 1 attempts; run the same command again to resume from what was saved.", ex.Message);
+        Assert.IsAssignableFrom<IOException>(ex.InnerException);
+        Assert.Empty(HiddenFiles()); // the meta file went with it
+
+        var r = await Saver().SaveAsync(Job(Base, server.Url("call-1.mp3")), null, CancellationToken.None);
+        Assert.Equal(DownloadStatus.Downloaded, r.Status);
+        Assert.Equal(Object, File.ReadAllBytes(r.Path));
+    }
+
     [Fact]
     public async Task A_rest_shorter_than_the_object_is_incomplete_and_resumed_again()
     {
