@@ -179,7 +179,7 @@ namespace Dypls.Downloads
             }
         }
 
-        /// <summary>The start of an error body, within the idle timeout; a body that never ends or fails yields what arrived.</summary>
+        /// <summary>The start of an error body, within the idle timeout; a body that never ends or fails yields nothing.</summary>
         private async Task<string> ErrorBodyAsync(CancellationToken cancellationToken)
         {
             try
@@ -202,19 +202,9 @@ namespace Dypls.Downloads
         /// </summary>
         public async Task CopyToAsync(Stream destination, IncrementalHash hash, Action<long>? onBytes, CancellationToken cancellationToken)
         {
-            Stream source;
-            try
-            {
-                source = await _bounded.WaitAsync(_response.Content.ReadAsStreamAsync()).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is IOException || ex is HttpRequestException)
-            {
-                throw new TransferFailure("DownloadInterrupted", "the transfer was cut off: " + ex.Message, transient: true, inner: ex);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw Stalled();
-            }
+            // The headers were read with ResponseHeadersRead, so the body stream is already there (on .NET and on the .NET
+            // Framework): this never waits and never fails; a broken or stalled body shows at the first read below.
+            var source = await _response.Content.ReadAsStreamAsync().ConfigureAwait(false);
 
             var buffer = new byte[_transfer.BufferSize];
             while (true)
