@@ -228,7 +228,10 @@ namespace Dypls.Downloads
                 if (read == 0) return;
                 try
                 {
-                    await destination.WriteAsync(buffer, 0, read, cancellationToken).ConfigureAwait(false);
+                    // A plain write: it only copies into the page cache, and an asynchronous file write on Unix is a
+                    // thread-pool hop per chunk (measured: thread-pool wake-ups and their spinning were the largest CPU cost
+                    // of a slow, shared link). The read above is what waits.
+                    destination.Write(buffer, 0, read);
                 }
                 catch (IOException ex)
                 {

@@ -433,12 +433,16 @@ public sealed class TransferOverHttpTests
 
     private sealed class FailingFileStream(string path) : FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 4096, useAsync: true)
     {
+        public override void Write(byte[] buffer, int offset, int count) => throw new IOException("the device went away");
+
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             throw new IOException("the device went away");
     }
 
     private sealed class FailingStream : MemoryStream
     {
+        public override void Write(byte[] buffer, int offset, int count) => throw new IOException("the device went away");
+
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             throw new IOException("the device went away");
     }
