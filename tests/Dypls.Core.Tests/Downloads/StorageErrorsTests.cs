@@ -123,11 +123,11 @@ public class StorageErrorsTests
     [Fact]
     public void Missing_paths_and_long_paths_and_other_exceptions_are_never_sharing_violations()
     {
-        const string Text = "Sharing violation";
-        Assert.False(StorageErrors.IsSharingViolation(new FileNotFoundException(Text) { HResult = 11 }));
-        Assert.False(StorageErrors.IsSharingViolation(new DirectoryNotFoundException(Text) { HResult = 11 }));
-        Assert.False(StorageErrors.IsSharingViolation(new PathTooLongException(Text) { HResult = 11 }));
-        Assert.False(StorageErrors.IsSharingViolation(new UnauthorizedAccessException(Text) { HResult = 11 }));
+        const string text = "Sharing violation";
+        Assert.False(StorageErrors.IsSharingViolation(new FileNotFoundException(text) { HResult = 11 }));
+        Assert.False(StorageErrors.IsSharingViolation(new DirectoryNotFoundException(text) { HResult = 11 }));
+        Assert.False(StorageErrors.IsSharingViolation(new PathTooLongException(text) { HResult = 11 }));
+        Assert.False(StorageErrors.IsSharingViolation(new UnauthorizedAccessException(text) { HResult = 11 }));
     }
 
     [Fact]
