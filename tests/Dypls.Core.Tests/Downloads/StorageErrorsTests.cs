@@ -123,11 +123,34 @@ public class StorageErrorsTests
     [Fact]
     public void Missing_paths_and_long_paths_and_other_exceptions_are_never_sharing_violations()
     {
+        // EWOULDBLOCK and the words, which would make a plain IOException a sharing violation.
         const string text = "Sharing violation";
-        Assert.False(StorageErrors.IsSharingViolation(new FileNotFoundException(text) { HResult = 11 }));
-        Assert.False(StorageErrors.IsSharingViolation(new DirectoryNotFoundException(text) { HResult = 11 }));
-        Assert.False(StorageErrors.IsSharingViolation(new PathTooLongException(text) { HResult = 11 }));
-        Assert.False(StorageErrors.IsSharingViolation(new UnauthorizedAccessException(text) { HResult = 11 }));
+        Assert.False(StorageErrors.IsSharingViolation(new NotFound(text, 11)));
+        Assert.False(StorageErrors.IsSharingViolation(new NoFolder(text, 11)));
+        Assert.False(StorageErrors.IsSharingViolation(new TooLong(text, 11)));
+        Assert.False(StorageErrors.IsSharingViolation(new Denied(text, 11)));
+        Assert.True(StorageErrors.IsSharingViolation(Io(11, text)));
+    }
+
+    // HResult is settable only from a subclass on .NET Framework.
+    private sealed class NotFound : FileNotFoundException
+    {
+        public NotFound(string message, int hresult) : base(message) => HResult = hresult;
+    }
+
+    private sealed class NoFolder : DirectoryNotFoundException
+    {
+        public NoFolder(string message, int hresult) : base(message) => HResult = hresult;
+    }
+
+    private sealed class TooLong : PathTooLongException
+    {
+        public TooLong(string message, int hresult) : base(message) => HResult = hresult;
+    }
+
+    private sealed class Denied : UnauthorizedAccessException
+    {
+        public Denied(string message, int hresult) : base(message) => HResult = hresult;
     }
 
     [Fact]
