@@ -87,4 +87,36 @@ public sealed class RecordingLockTests : IDisposable
         Assert.True(File.Exists(LockPath), "a released owner removed the next owner's lock file");
         Assert.Null(RecordingLock.TryAcquire(LockPath));
     }
+
+    [Fact]
+    public void Release_closes_the_handle()
+    {
+        // Linux lists a process's open files in /proc/self/fd; elsewhere there is nothing to look at, and the
+        // .NET Framework (the net472 lane) cannot read a link's target.
+        if (!Directory.Exists("/proc/self/fd") || OpenFiles() is null) return;
+        var held = RecordingLock.TryAcquire(LockPath);
+        Assert.NotNull(held);
+        Assert.Contains(OpenFiles()!, f => f.StartsWith(LockPath, StringComparison.Ordinal));
+        held!.Dispose();
+        Assert.DoesNotContain(OpenFiles()!, f => f.StartsWith(LockPath, StringComparison.Ordinal));
+    }
+
+    private static List<string>? OpenFiles()
+    {
+#if NETFRAMEWORK
+        return null;
+#else
+        var files = new List<string>();
+        foreach (var fd in Directory.GetFiles("/proc/self/fd"))
+        {
+            try
+            {
+                var target = new FileInfo(fd).LinkTarget;
+                if (target != null) files.Add(target);
+            }
+            catch (IOException) { }
+        }
+        return files;
+#endif
+    }
 }
