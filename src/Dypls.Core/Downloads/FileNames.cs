@@ -37,9 +37,8 @@ namespace Dypls.Downloads
             // Without the CallId every call of a day or pool would share one name.
             if (t.IndexOf("{CallId}", StringComparison.OrdinalIgnoreCase) < 0)
                 throw new DyplsException("InvalidFileNameTemplate", $"The file name template '{t}' must contain {{CallId}}, or different calls would get the same file name.");
+            // Never empty: "{CallId}" is in one of the segments.
             _segments = t.Split(SegmentSeparators, StringSplitOptions.RemoveEmptyEntries);
-            if (_segments.Length == 0)
-                throw new DyplsException("InvalidFileNameTemplate", $"The file name template '{t}' is empty.");
             Template = t;
         }
 
@@ -97,7 +96,7 @@ namespace Dypls.Downloads
                 sb.Append(c < 0x20 || c == 0x7F || Forbidden.IndexOf(c) >= 0 || char.IsSurrogate(c) && !IsPairedSurrogate(raw, sb.Length) ? '_' : c);
             }
             var s = sb.ToString().TrimEnd('.', ' ').TrimStart(' ');
-            if (s.Length == 0 || s == "." || s == "..") s = "_";
+            if (s.Length == 0) s = "_"; // "." and ".." were trimmed to nothing just above
             var stem = s.Split('.')[0].TrimEnd(' ');
             if (Reserved.Contains(stem)) s = "_" + s;
             // Our own working files end in .dypls-partial: a CallId must not look like one.

@@ -83,7 +83,7 @@ namespace Dypls.Downloads
 
                 var sign = OwnerSign.Read(lockPath, partial);
                 var now = DateTime.UtcNow;
-                if (!sign.Equals(lastSign))
+                if (!sign.Same(lastSign))
                 {
                     lastSign = sign;
                     lastProgress = now;
@@ -103,7 +103,7 @@ namespace Dypls.Downloads
             }
         }
 
-        private struct OwnerSign : IEquatable<OwnerSign>
+        private struct OwnerSign
         {
             public long LockTicks, PartialTicks, PartialLength;
 
@@ -126,11 +126,7 @@ namespace Dypls.Downloads
                 return s;
             }
 
-            public bool Equals(OwnerSign other) => LockTicks == other.LockTicks && PartialTicks == other.PartialTicks && PartialLength == other.PartialLength;
-
-            public override bool Equals(object? obj) => obj is OwnerSign o && Equals(o);
-
-            public override int GetHashCode() => LockTicks.GetHashCode() ^ PartialLength.GetHashCode();
+            public readonly bool Same(OwnerSign other) => LockTicks == other.LockTicks && PartialTicks == other.PartialTicks && PartialLength == other.PartialLength;
         }
     }
 

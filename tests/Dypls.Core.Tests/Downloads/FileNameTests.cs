@@ -93,6 +93,145 @@ public class FileNameTests
         Assert.Equal("InvalidFileNameTemplate", Assert.Throws<DyplsException>(() => new FileNameTemplate(template)).ErrorId);
     }
 
+    public static TheoryData<string> ReservedDeviceNames() =>
+    [
+        "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+        "COM0", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9", "COM\u00B9", "COM\u00B2", "COM\u00B3",
+        "LPT0", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9", "LPT\u00B9", "LPT\u00B2", "LPT\u00B3",
+    ];
+
+    [Theory]
+    [MemberData(nameof(ReservedDeviceNames))]
+    public void Every_reserved_device_name_is_prefixed_whatever_its_case_or_extension(string name)
+    {
+        foreach (var raw in new[] { name, name.ToLowerInvariant(), name + ".mp3", name + " .wav" })
+        {
+            var s = FileNameSanitizer.Segment(raw);
+            Assert.StartsWith("_" + raw + "~", s, StringComparison.Ordinal);
+            Assert.Matches("^_.*~[0-9a-f]{8}$", s);
+        }
+    }
+
+    [Theory]
+    [InlineData("CONX")]
+    [InlineData("COM")]
+    [InlineData("LPT10")]
+    [InlineData("xCON")]
+    [InlineData(".hidden")]
+    [InlineData("a.CON")]
+    public void Names_that_only_look_like_device_names_stay_as_they_are(string name)
+    {
+        Assert.Equal(name, FileNameSanitizer.Segment(name));
+    }
+
+    [Fact]
+    public void The_hash_is_the_first_four_bytes_of_the_sha256_of_the_original()
+    {
+        Assert.Equal("a_b~6783a31e", FileNameSanitizer.Segment("a:b"));
+        Assert.Equal("_CON~a3dbc4b6", FileNameSanitizer.Segment("CON"));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("...")]
+    [InlineData(" ")]
+    [InlineData(". .")]
+    public void Names_of_nothing_but_dots_and_spaces_become_an_underscore(string name)
+    {
+        Assert.Matches("^_~[0-9a-f]{8}$", FileNameSanitizer.Segment(name));
+    }
+
+    [Fact]
+    public void Leading_spaces_and_trailing_dots_are_dropped()
+    {
+        Assert.StartsWith("a b~", FileNameSanitizer.Segment("  a b. .."), StringComparison.Ordinal);
+        Assert.StartsWith("_x~", FileNameSanitizer.Segment("\u007Fx"), StringComparison.Ordinal);
+        Assert.StartsWith("_x~", FileNameSanitizer.Segment("\u001Fx"), StringComparison.Ordinal);
+        Assert.Equal("x\u0080", FileNameSanitizer.Segment("x\u0080"));
+    }
+
+    [Fact]
+    public void A_name_ending_like_a_working_file_gets_an_underscore()
+    {
+        Assert.StartsWith("n.DYPLS-PARTIAL_~", FileNameSanitizer.Segment("n.DYPLS-PARTIAL"), StringComparison.Ordinal);
+        Assert.Equal("n.dypls-partial.mp3", FileNameSanitizer.Segment("n.dypls-partial.mp3"));
+    }
+
+    [Fact]
+    public void Paired_surrogates_stay_and_lone_ones_become_underscores()
+    {
+        Assert.Equal("a\U0001F600b", FileNameSanitizer.Segment("a\U0001F600b"));
+        Assert.Equal("\U0001F600", FileNameSanitizer.Segment("\U0001F600"));
+        Assert.StartsWith("_x~", FileNameSanitizer.Segment("\uD83Dx"), StringComparison.Ordinal);
+        Assert.StartsWith("x_~", FileNameSanitizer.Segment("x\uD83D"), StringComparison.Ordinal);
+        Assert.StartsWith("_x~", FileNameSanitizer.Segment("\uDE00x"), StringComparison.Ordinal);
+        Assert.StartsWith("x_~", FileNameSanitizer.Segment("x\uDE00"), StringComparison.Ordinal);
+        // Low before high: both are lone.
+        Assert.StartsWith("x__~", FileNameSanitizer.Segment("x\uDE00\uD83D"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_name_of_exactly_the_byte_limit_stays_as_it_is()
+    {
+        var name = new string('a', FileNameSanitizer.MaxSegmentBytes);
+        Assert.Equal(name, FileNameSanitizer.Segment(name));
+    }
+
+    [Fact]
+    public void A_longer_name_keeps_its_first_170_bytes_and_the_hash()
+    {
+        var s = FileNameSanitizer.Segment(new string('a', 200));
+        Assert.Equal(new string('a', FileNameSanitizer.MaxSegmentBytes - 10) + "~c2a908d9", s);
+    }
+
+    [Fact]
+    public void A_long_name_is_never_cut_inside_a_surrogate_pair()
+    {
+        // 167 bytes, then a 4-byte emoji across the 170-byte cut: the whole emoji goes.
+        var s = FileNameSanitizer.Segment(new string('a', 167) + "\U0001F600" + new string('b', 20));
+        Assert.Equal(new string('a', 167) + "~0d2fad8f", s);
+        // Two bytes earlier, the emoji fits whole.
+        var t = FileNameSanitizer.Segment(new string('a', 166) + "\U0001F600" + new string('b', 20));
+        Assert.StartsWith(new string('a', 166) + "\U0001F600~", t, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{CallId}", "c1")]
+    [InlineData("{callid}", "c1")]
+    [InlineData("{PoolKey}-{CallId}", "FC1-c1")]
+    [InlineData("{CallTime}_{CallId}", "20261124-091502_c1")]
+    [InlineData("{CallDate}_{CallId}", "2026-11-24_c1")]
+    [InlineData("{CallMonth}_{CallId}", "2026-11_c1")]
+    [InlineData("{CALLMONTH}_{CallId}", "2026-11_c1")]
+    [InlineData("  rec-{CallId}  ", "rec-c1")]
+    [InlineData("//{CallId}//", "c1")]
+    public void Every_token_renders_its_value(string template, string expected)
+    {
+        Assert.Equal(expected, new FileNameTemplate(template).Render("c1", "2026-11-24 09:15:02", "FC1"));
+    }
+
+    [Fact]
+    public void The_template_is_kept_trimmed_and_defaults_to_the_callid()
+    {
+        Assert.Equal("{CallId}", new FileNameTemplate("   ").Template);
+        Assert.Equal("{CallId}", new FileNameTemplate(null).Template);
+        Assert.Equal("x/{CallId}", new FileNameTemplate(" x/{CallId} ").Template);
+    }
+
+    [Fact]
+    public void A_template_error_names_the_template_and_the_fix()
+    {
+        var unknown = Assert.Throws<DyplsException>(() => new FileNameTemplate("{CallId}_{Nope}"));
+        Assert.Contains("'{CallId}_{Nope}'", unknown.Message);
+        Assert.Contains("unknown token {Nope}", unknown.Message);
+        Assert.Contains("{CallMonth}", unknown.Message);
+        var noCallId = Assert.Throws<DyplsException>(() => new FileNameTemplate("{PoolKey}/{CallDate}"));
+        Assert.Equal("InvalidFileNameTemplate", noCallId.ErrorId);
+        Assert.Contains("'{PoolKey}/{CallDate}' must contain {CallId}", noCallId.Message);
+    }
+
     [Theory]
     [InlineData("http://secret-axb-record-files.oss-cn-shanghai.aliyuncs.com/1_2.mp3?Expires=1&OSSAccessKeyId=a&Signature=b", "https://secret-axb-record-files.oss-cn-shanghai.aliyuncs.com/1_2.mp3?Expires=1&OSSAccessKeyId=a&Signature=b")]
     [InlineData("http://bucket.OSS-CN-HANGZHOU.ALIYUNCS.COM:80/x.mp3?a=1", "https://bucket.oss-cn-hangzhou.aliyuncs.com/x.mp3?a=1")]

@@ -209,4 +209,205 @@ public sealed class RecordingStoreTests : IDisposable
         Assert.Equal(Path.Combine(_dir, "pool", ".call.dypls-partial.meta"), RecordingStore.MetaPathFor(b));
         Assert.Equal(Path.Combine(_dir, "pool", ".call.dypls-lock"), RecordingStore.LockPathFor(b));
     }
+
+    [Fact]
+    public async Task A_waiter_says_once_that_it_waits_for_another_run()
+    {
+        var owner = await Acquire(Base());
+        var traces = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var waiter = RecordingStore.AcquireAsync(Base(), TimeSpan.FromSeconds(30), traces.Enqueue, CancellationToken.None);
+        await Task.Delay(900); // several rounds of waiting
+        Assert.False(waiter.IsCompleted);
+        owner.Dispose();
+        using var lease = await Within(waiter, TimeSpan.FromSeconds(10));
+        Assert.Equal((string[])["'call-1' is being saved by another run; waiting for it."], traces.ToArray());
+    }
+
+    [Fact]
+    public async Task A_free_recording_is_not_taken_once_cancelled()
+    {
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Acquire(Base(), token: new CancellationToken(canceled: true)));
+        Assert.False(File.Exists(RecordingStore.LockPathFor(Base())));
+    }
+
+    [Fact]
+    public async Task A_waiter_keeps_waiting_while_the_owner_touches_its_lock_file()
+    {
+        var owner = await Acquire(Base());
+        var lockPath = RecordingStore.LockPathFor(Base());
+        var waiter = Acquire(Base(), TimeSpan.FromMilliseconds(1500));
+        var stamp = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        for (var i = 0; i < 12; i++)
+        {
+            File.SetLastWriteTimeUtc(lockPath, stamp.AddMinutes(i));
+            await Task.Delay(200);
+            Assert.False(waiter.IsCompleted, $"the waiter gave up after {i + 1} touches of the lock file");
+        }
+        owner.Dispose();
+        using var lease = await Within(waiter, TimeSpan.FromSeconds(10));
+        Assert.Equal(Base(), lease.FinalBase);
+    }
+
+    [Fact]
+    public async Task RecordingBusy_names_the_recording_and_the_limit()
+    {
+        using var owner = await Acquire(Base());
+        var ex = await Assert.ThrowsAsync<DyplsException>(() => Acquire(Base(), TimeSpan.FromMilliseconds(300)));
+        Assert.StartsWith("another run has been holding 'call-1' for 0 s without any progress (its lock file is '", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("that run is hung", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_lock_file_that_cannot_be_created_fails_the_row()
+    {
+        var missing = Path.Combine(_dir, "no-such-folder", "call-1");
+        var ex = await Assert.ThrowsAsync<DyplsException>(() => Acquire(missing));
+        Assert.Equal("DestinationNotWritable", ex.ErrorId);
+        Assert.StartsWith($"could not create the lock file '{RecordingStore.LockPathFor(missing)}': ", ex.Message, StringComparison.Ordinal);
+        Assert.IsType<DirectoryNotFoundException>(ex.InnerException);
+    }
+
+    [Fact]
+    public void Only_saved_bytes_with_a_validator_can_be_resumed()
+    {
+        Assert.True(new PartialState(1, "\"E\"", -1).CanResume);
+        Assert.False(new PartialState(0, "\"E\"", 10).CanResume);
+        Assert.False(new PartialState(5, null, 10).CanResume);
+        Assert.Equal(0, PartialState.Empty.Length);
+        Assert.Null(PartialState.Empty.Validator);
+        Assert.Equal(-1, PartialState.Empty.Total);
+    }
+
+    private static void AssertEmpty(PartialState state)
+    {
+        Assert.Equal(0, state.Length);
+        Assert.Null(state.Validator);
+        Assert.Equal(-1, state.Total);
+    }
+
+    [Fact]
+    public async Task Inspect_finds_nothing_without_a_partial_file_or_with_an_empty_one()
+    {
+        using var lease = await Acquire(Base());
+        AssertEmpty(lease.Inspect());
+        File.WriteAllLines(lease.MetaPath, ["\"E\"", "10"]);
+        AssertEmpty(lease.Inspect());
+        File.WriteAllBytes(lease.PartialPath, []);
+        AssertEmpty(lease.Inspect());
+        File.Delete(lease.MetaPath);
+        File.WriteAllBytes(lease.PartialPath, new byte[4]);
+        AssertEmpty(lease.Inspect());
+    }
+
+    [Fact]
+    public async Task Inspect_reads_the_meta_file_line_by_line()
+    {
+        using var lease = await Acquire(Base());
+        File.WriteAllBytes(lease.PartialPath, new byte[4]);
+
+        File.WriteAllText(lease.MetaPath, "\n10\n");
+        AssertEmpty(lease.Inspect());
+
+        File.WriteAllText(lease.MetaPath, "\"E\"\n");
+        var noTotal = lease.Inspect();
+        Assert.Equal(4, noTotal.Length);
+        Assert.Equal("\"E\"", noTotal.Validator);
+        Assert.Equal(-1, noTotal.Total);
+
+        File.WriteAllText(lease.MetaPath, "\"E\"\nmany\n");
+        Assert.Equal(-1, lease.Inspect().Total);
+        Assert.True(lease.Inspect().CanResume);
+    }
+
+    [Fact]
+    public async Task Inspect_resumes_a_partial_of_the_whole_length_but_not_longer()
+    {
+        using var lease = await Acquire(Base());
+        File.WriteAllBytes(lease.PartialPath, new byte[4]);
+        File.WriteAllLines(lease.MetaPath, ["\"E\"", "4"]);
+        var whole = lease.Inspect();
+        Assert.True(whole.CanResume);
+        Assert.Equal(4, whole.Length);
+        Assert.Equal(4, whole.Total);
+        File.WriteAllLines(lease.MetaPath, ["\"E\"", "3"]);
+        AssertEmpty(lease.Inspect());
+        File.WriteAllLines(lease.MetaPath, ["\"E\"", "0"]);
+        AssertEmpty(lease.Inspect());
+    }
+
+    [Fact]
+    public async Task Restart_without_a_validator_forgets_the_old_one()
+    {
+        using var lease = await Acquire(Base());
+        using (var s = lease.Restart("\"A\"", 10)) s.Write(new byte[4], 0, 4);
+        Assert.True(File.Exists(lease.MetaPath));
+        using (var s = lease.Restart(null, 10)) s.Write(new byte[3], 0, 3);
+        Assert.False(File.Exists(lease.MetaPath), "the old validator would vouch for the new bytes");
+        Assert.Equal(3, new FileInfo(lease.PartialPath).Length);
+        AssertEmpty(lease.Inspect());
+    }
+
+    [Fact]
+    public async Task Abandon_removes_the_partial_file_and_its_meta()
+    {
+        using var lease = await Acquire(Base());
+        using (var s = lease.Restart("\"A\"", 10)) s.Write(new byte[4], 0, 4);
+        lease.Abandon();
+        Assert.False(File.Exists(lease.PartialPath));
+        Assert.False(File.Exists(lease.MetaPath));
+        lease.Abandon(); // nothing left: no error
+    }
+
+    [Fact]
+    public async Task Append_continues_the_partial_file()
+    {
+        using var lease = await Acquire(Base());
+        using (var s = lease.Restart("\"A\"", 10)) s.Write(new byte[] { 1, 2 }, 0, 2);
+        using (var s = lease.OpenForAppend()) s.Write(new byte[] { 3 }, 0, 1);
+        Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(lease.PartialPath));
+    }
+
+    [Fact]
+    public async Task A_meta_file_that_cannot_be_written_fails_the_row_before_any_byte()
+    {
+        using var lease = await Acquire(Base());
+        Directory.CreateDirectory(lease.MetaPath);
+        var ex = Assert.Throws<DyplsException>(() => lease.Restart("\"A\"", 10));
+        Assert.Equal("DestinationNotWritable", ex.ErrorId);
+        Assert.StartsWith($"could not write '{lease.MetaPath}': ", ex.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(lease.PartialPath));
+    }
+
+    [Fact]
+    public async Task A_partial_file_that_cannot_be_opened_fails_the_row()
+    {
+        using var lease = await Acquire(Base());
+        Directory.CreateDirectory(lease.PartialPath);
+        var ex = Assert.Throws<DyplsException>(() => lease.OpenForAppend());
+        Assert.Equal("DestinationNotWritable", ex.ErrorId);
+        Assert.StartsWith($"could not write '{lease.PartialPath}': ", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_commit_that_cannot_move_fails_the_row_and_keeps_the_partial()
+    {
+        using var lease = await Acquire(Base());
+        using (var s = lease.Restart("\"E\"", 3)) s.Write(new byte[] { 1, 2, 3 }, 0, 3);
+        Directory.CreateDirectory(Base() + ".mp3");
+        var commit = Task.Run(() => lease.Commit(".mp3", CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<DyplsException>(() => Within(commit, TimeSpan.FromSeconds(60)));
+        Assert.Equal("DestinationNotWritable", ex.ErrorId);
+        Assert.StartsWith($"could not move the finished download to '{Base()}.mp3': ", ex.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(lease.PartialPath));
+        Assert.True(File.Exists(lease.MetaPath));
+    }
+
+    [Fact]
+    public async Task A_commit_without_a_partial_file_fails_the_row()
+    {
+        using var lease = await Acquire(Base());
+        var ex = Assert.Throws<DyplsException>(() => lease.Commit(".mp3", CancellationToken.None));
+        Assert.Equal("DestinationNotWritable", ex.ErrorId);
+        Assert.Null(RecordingStore.FindFinished(Base()));
+    }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using Dypls.Downloads;
 
@@ -131,5 +132,118 @@ public sealed class SavePlannerTests : IDisposable
         var plan = Plan(Planner(), "../../etc/passwd");
         Assert.Equal(SavePlanKind.Download, plan.Kind);
         Assert.StartsWith(_dir + Path.DirectorySeparatorChar, plan.FinalBase);
+    }
+
+    [Fact]
+    public void A_destination_given_with_a_trailing_separator_works_the_same()
+    {
+        var p = new SavePlanner(_dir + Path.DirectorySeparatorChar, new FileNameTemplate("{CallId}"), false, RunStart);
+        var plan = Plan(p, "c1");
+        Assert.Equal(SavePlanKind.Download, plan.Kind);
+        Assert.Equal(Path.Combine(_dir, "c1"), plan.FinalBase);
+    }
+
+    [Fact]
+    public void File_names_differing_only_in_case_are_one_file_except_on_linux()
+    {
+        var p = Planner();
+        var work = new TaskCompletionSource<int>();
+        p.Started(Plan(p, "c1").FinalBase, work.Task);
+        var other = Plan(p, "C1");
+        Assert.Equal(RuntimeInformation.IsOSPlatform(OSPlatform.Linux) ? SavePlanKind.Download : SavePlanKind.Duplicate, other.Kind);
+    }
+
+    [Fact]
+    public void A_finished_duplicate_is_still_reported_as_a_duplicate()
+    {
+        var p = Planner();
+        var first = Plan(p, "c1");
+        p.Started(first.FinalBase, Task.CompletedTask);
+        var again = Plan(p, "c1");
+        Assert.Equal(SavePlanKind.Duplicate, again.Kind);
+        Assert.Equal(first.FinalBase, again.FinalBase);
+        Assert.Same(Task.CompletedTask, again.Original);
+    }
+
+    [Fact]
+    public void A_failed_row_is_forgotten_once_the_next_row_for_its_file_is_planned()
+    {
+        var p = Planner();
+        var first = Plan(p, "c1");
+        p.Started(first.FinalBase, Task.FromException(new IOException("x")));
+        Assert.Equal(1, p.Remembered);
+        Assert.Equal(SavePlanKind.Download, Plan(p, "c1").Kind);
+        Assert.Equal(0, p.Remembered);
+    }
+
+    [Fact]
+    public void Finished_rows_are_swept_when_1024_are_remembered_and_running_ones_stay()
+    {
+        var p = Planner();
+        var running = new TaskCompletionSource<int>();
+        p.Started(Path.Combine(_dir, "running"), running.Task);
+        for (var i = 1; i < 1024; i++) p.Started(Path.Combine(_dir, "c" + i), Task.CompletedTask);
+        Assert.Equal(1024, p.Remembered);
+        p.Started(Path.Combine(_dir, "next"), Task.CompletedTask);
+        Assert.Equal(2, p.Remembered);
+        Assert.Equal(SavePlanKind.Duplicate, Plan(p, "running").Kind);
+        Assert.Equal(SavePlanKind.Duplicate, Plan(p, "next").Kind);
+        Assert.Equal(SavePlanKind.Download, Plan(p, "c1").Kind);
+    }
+
+    [Fact]
+    public void The_planners_clock_dates_a_url_given_without_expiry()
+    {
+        var now = new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
+        var p = new SavePlanner(_dir, new FileNameTemplate("{CallId}"), false, RunStart, () => now);
+        var plan = Plan(p, "c1", "https://bucket.oss-cn-shanghai.aliyuncs.com/x.mp3?Signature=s");
+        Assert.Equal(now + DownloadUrlPolicy.UnknownInputLifetime, plan.KnownUrl!.ExpiresAt);
+        Assert.Equal("https://bucket.oss-cn-shanghai.aliyuncs.com/x.mp3?Signature=s", plan.KnownUrl.DownloadUrl);
+    }
+
+    [Fact]
+    public void Without_a_clock_the_planner_uses_the_real_time()
+    {
+        var before = DateTimeOffset.UtcNow;
+        var plan = Plan(Planner(), "c1", "https://bucket.oss-cn-shanghai.aliyuncs.com/x.mp3?Signature=s");
+        Assert.InRange(plan.KnownUrl!.ExpiresAt, before + DownloadUrlPolicy.UnknownInputLifetime, DateTimeOffset.UtcNow + DownloadUrlPolicy.UnknownInputLifetime);
+    }
+
+    [Fact]
+    public void The_urls_extension_is_looked_for_before_any_other()
+    {
+        File.WriteAllText(Path.Combine(_dir, "c1.mp3"), "x");
+        File.WriteAllText(Path.Combine(_dir, "c1.amr"), "x");
+        Assert.Equal(Path.Combine(_dir, "c1.amr"), Plan(Planner(), "c1", "http://127.0.0.1/b/x.amr").ExistingPath);
+        Assert.Equal(Path.Combine(_dir, "c1.mp3"), Plan(Planner(), "c1").ExistingPath);
+        Assert.Equal(Path.Combine(_dir, "c1.mp3"), Plan(Planner(), "c1", "http://127.0.0.1/b/x").ExistingPath);
+    }
+
+    [Fact]
+    public void With_force_a_file_written_exactly_at_the_start_of_the_run_counts_as_done()
+    {
+        var start = new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
+        var file = Path.Combine(_dir, "c1.mp3");
+        File.WriteAllText(file, "x");
+        File.SetLastWriteTimeUtc(file, start.UtcDateTime);
+        var p = new SavePlanner(_dir, new FileNameTemplate("{CallId}"), true, start);
+        Assert.Equal(start.UtcDateTime, p.ReplaceFilesOlderThanUtc);
+        Assert.True(p.Force);
+        var plan = Plan(p, "c1");
+        Assert.Equal(SavePlanKind.Skip, plan.Kind);
+        Assert.Equal(file, plan.ExistingPath);
+        Assert.Equal(Path.Combine(_dir, "c1"), plan.FinalBase);
+        Assert.Null(Planner().ReplaceFilesOlderThanUtc);
+    }
+
+    [Fact]
+    public void A_row_that_cannot_be_saved_has_no_file_name()
+    {
+        var plan = Plan(Planner(), "c1", "http://recordings.example.com/x.mp3");
+        Assert.Equal(SavePlanKind.Invalid, plan.Kind);
+        Assert.Equal(string.Empty, plan.FinalBase);
+        Assert.Null(plan.KnownUrl);
+        Assert.Null(plan.ExistingPath);
+        Assert.StartsWith("CallId 'c1': the download URL", plan.Error!.Message, StringComparison.Ordinal);
     }
 }
