@@ -226,7 +226,8 @@ namespace Dypls.Downloads
         {
             try
             {
-                return new FileStream(PartialPath, mode, FileAccess.Write, FileShare.Read, 4096, useAsync: true);
+                // Synchronous: the transfer writes each chunk with a plain write (see TransferResponse.CopyToAsync).
+                return new FileStream(PartialPath, mode, FileAccess.Write, FileShare.Read, 4096, useAsync: false);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
