@@ -178,7 +178,8 @@ function Get-XunitCounts {
     [pscustomobject]@{
         Passed  = [int]$c.passed
         Failed  = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
-        Skipped = [int]$c.notExecuted
+        # Some vstest versions leave the counter at 0 for skipped tests; the results themselves still say NotExecuted.
+        Skipped = [math]::Max([int]$c.notExecuted, $skippedNames.Count)
         Total   = [int]$c.total
     }
 }

@@ -84,6 +84,18 @@ public class SigningTests
         Assert.Equal("B=2&_=4&a=3&b=1", q);
     }
 
+    [Fact]
+    public void ToQueryString_KeepsTheOrderGivenAndEncodesKeysAndValues()
+    {
+        var q = RpcSigner.ToQueryString(new[]
+        {
+            new KeyValuePair<string, string>("b c", "x*y~"),
+            new KeyValuePair<string, string>("a", null!),
+            new KeyValuePair<string, string>("Signature", "s/+="),
+        });
+        Assert.Equal("b%20c=x%2Ay~&a=&Signature=s%2F%2B%3D", q);
+    }
+
     /// <summary>Every ASCII character, one at a time, against the definition: unreserved stay, the rest are %XY uppercase.</summary>
     [Fact]
     public void PercentEncoding_AllAscii_FollowsDefinition()
