@@ -44,6 +44,7 @@ namespace Dypls.Concurrency
         private double _baseLatency = double.MaxValue;
         private int _lastReported;
         private TimeSpan _roundStart;
+        private bool _roundStarted; // rounds are timed from the first finished row: the first rows' own latency is no rate
         private int _roundLimit;
         private int _roundDone;
         private long _roundBytes;
@@ -79,7 +80,6 @@ namespace Dypls.Concurrency
             _lastLimit = Slots.Limit;
             _slowStart = IsAuto;
             _lastReported = Slots.Limit;
-            _roundStart = _epochStart;
             _roundLimit = Slots.Limit;
         }
 
@@ -126,6 +126,11 @@ namespace Dypls.Concurrency
                 _latencySeconds = _latencySeconds < 0 ? d : _latencySeconds * 0.9 + d * 0.1;
                 if (_slowStart)
                 {
+                    if (!_roundStarted)
+                    {
+                        _roundStarted = true;
+                        _roundStart = _elapsed();
+                    }
                     _roundDone++;
                     _roundBytes += bytes;
                     SlowStart(d);
@@ -217,6 +222,12 @@ namespace Dypls.Concurrency
         private bool EndOfRoundSettles(int limit)
         {
             var now = _elapsed();
+            if (!_roundStarted)
+            {
+                // Doubled on fetched URLs alone, before any row finished: nothing to compare yet.
+                _roundLimit = limit;
+                return false;
+            }
             var span = (now - _roundStart).TotalSeconds;
             var rate = span > 0 ? _roundDone / span : 0;
             var byteRate = span > 0 ? _roundBytes / span : 0;

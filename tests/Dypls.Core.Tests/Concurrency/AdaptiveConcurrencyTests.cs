@@ -159,6 +159,33 @@ public sealed class AdaptiveConcurrencyTests
     }
 
     [Fact]
+    public void The_first_rows_latency_is_not_taken_for_a_low_rate()
+    {
+        var c = Auto();
+        Fill(c.Slots);
+        _now += TimeSpan.FromSeconds(5); // the first rows take 5 s to come back
+        for (var i = 0; i < 32; i++)
+        {
+            _now += TimeSpan.FromSeconds(1.0 / 32);
+            c.Completed(1000, TimeSpan.FromSeconds(5));
+            Fill(c.Slots);
+        }
+        Assert.Equal(64, c.Limit); // round 32 → 64: timed from the first finished row, about 33 rows/s
+        for (var i = 0; i < 63; i++)
+        {
+            _now += TimeSpan.FromSeconds(2.0 / 64);
+            c.Completed(1000, TimeSpan.FromSeconds(5));
+            Fill(c.Slots);
+        }
+        Assert.True(c.InSlowStart);
+        _now += TimeSpan.FromSeconds(2.0 / 64);
+        c.Completed(1000, TimeSpan.FromSeconds(5)); // round 64 → 128: 32 rows/s, no better: settle at 64
+        Assert.False(c.InSlowStart);
+        Assert.Equal(64, c.Limit);
+        Assert.Contains("settling at 64", _changes[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void More_bytes_per_second_alone_keep_slow_start_going()
     {
         var c = Auto();
