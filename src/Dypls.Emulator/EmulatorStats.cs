@@ -114,29 +114,22 @@ public sealed class EmulatorStats
         Interlocked.Increment(ref _faultsInjected);
     }
 
-    internal void RequestStarted()
-    {
-        var now = Interlocked.Increment(ref _currentRequests);
-        long max;
-        while (now > (max = Interlocked.Read(ref _maxConcurrentRequests)) &&
-               Interlocked.CompareExchange(ref _maxConcurrentRequests, now, max) != max)
-        {
-        }
-    }
+    internal void RequestStarted() => RaiseMax(ref _maxConcurrentRequests, Interlocked.Increment(ref _currentRequests));
 
     internal void RequestEnded() => Interlocked.Decrement(ref _currentRequests);
 
-    internal void DownloadStarted()
+    internal void DownloadStarted() => RaiseMax(ref _maxConcurrentDownloads, Interlocked.Increment(ref _currentDownloads));
+
+    internal void DownloadEnded() => Interlocked.Decrement(ref _currentDownloads);
+
+    /// <summary>Raises <paramref name="max"/> to <paramref name="now"/> unless another thread already raised it higher.</summary>
+    private static void RaiseMax(ref long max, long now)
     {
-        var now = Interlocked.Increment(ref _currentDownloads);
-        long max;
-        while (now > (max = Interlocked.Read(ref _maxConcurrentDownloads)) &&
-               Interlocked.CompareExchange(ref _maxConcurrentDownloads, now, max) != max)
+        long seen;
+        while (now > (seen = Interlocked.Read(ref max)) && Interlocked.CompareExchange(ref max, now, seen) != seen)
         {
         }
     }
-
-    internal void DownloadEnded() => Interlocked.Decrement(ref _currentDownloads);
 
     public void Reset()
     {

@@ -30,12 +30,15 @@ internal sealed class OssDownloadEndpoint
         _stopping = stopping;
     }
 
-    public async Task HandleAsync(HttpContext context)
+    public Task HandleAsync(HttpContext context) => CountOpenAsync(() => HandleBucketAsync(context));
+
+    /// <summary>Counts a download as open (for maxConcurrentDownloads) while <paramref name="handle"/> runs.</summary>
+    private async Task CountOpenAsync(Func<Task> handle)
     {
         _stats.DownloadStarted();
         try
         {
-            await HandleBucketAsync(context);
+            await handle();
         }
         finally
         {
@@ -127,18 +130,7 @@ internal sealed class OssDownloadEndpoint
     /// object name (its extension is ignored), with the chosen Content-Type (default audio/mpeg). No signature or expiry
     /// check; Range, If-Range, ETag and the download faults behave as on the bucket. Counted as a download too.
     /// </summary>
-    public async Task HandleObjectHookAsync(HttpContext context)
-    {
-        _stats.DownloadStarted();
-        try
-        {
-            await HandleHookAsync(context);
-        }
-        finally
-        {
-            _stats.DownloadEnded();
-        }
-    }
+    public Task HandleObjectHookAsync(HttpContext context) => CountOpenAsync(() => HandleHookAsync(context));
 
     private async Task HandleHookAsync(HttpContext context)
     {
