@@ -266,16 +266,21 @@ namespace Dypls.Concurrency
             _lastRate = -1;
             _lastByteRate = -1;
             _lastLimit = next;
-            _epochStart = _elapsed();
-            _epochDone = 0;
-            _epochBytes = 0;
-            _epochCongested = 0;
+            StartEpoch(_elapsed());
             if (next != Slots.Limit)
             {
                 Slots.Limit = next;
                 SyncFollowers();
             }
             Changed?.Invoke($"Concurrency {next}: {why}.");
+        }
+
+        private void StartEpoch(TimeSpan now)
+        {
+            _epochStart = now;
+            _epochDone = 0;
+            _epochBytes = 0;
+            _epochCongested = 0;
         }
 
         private static string Ms(double seconds) => (seconds * 1000).ToString("0", CultureInfo.InvariantCulture) + " ms";
@@ -342,10 +347,7 @@ namespace Dypls.Concurrency
             _lastRate = rate;
             _lastByteRate = byteRate;
             _lastLimit = limit;
-            _epochStart = now;
-            _epochDone = 0;
-            _epochBytes = 0;
-            _epochCongested = 0;
+            StartEpoch(now);
             if (next != limit)
             {
                 Slots.Limit = next;
