@@ -117,11 +117,7 @@ namespace Dypls.Credentials
             profile.Mode = type;
             profile.RoleSessionName = CredentialProfile.Optional(fields, "role_session_name");
             profile.DurationSeconds = CredentialProfile.OptionalInt(fields, location, "role_session_expiration", "duration_seconds");
-            profile.Policy = CredentialProfile.Optional(fields, "policy");
-            profile.ExternalId = CredentialProfile.Optional(fields, "external_id");
-            profile.StsRegion = CredentialProfile.Optional(fields, "sts_region");
-            profile.StsEndpoint = CredentialProfile.Optional(fields, "sts_endpoint");
-            profile.EnableVpc = CredentialProfile.IsTrue(CredentialProfile.Optional(fields, "enable_vpc"));
+            profile.ReadStsOptions(fields);
             return profile;
         }
 

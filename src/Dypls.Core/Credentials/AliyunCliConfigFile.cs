@@ -151,11 +151,7 @@ namespace Dypls.Credentials
             profile.Mode = mode;
             profile.RoleSessionName = CredentialProfile.Optional(fields, "ram_session_name");
             profile.DurationSeconds = CredentialProfile.OptionalInt(fields, location, "expired_seconds", "duration_seconds");
-            profile.ExternalId = CredentialProfile.Optional(fields, "external_id");
-            profile.Policy = CredentialProfile.Optional(fields, "policy");
-            profile.StsRegion = CredentialProfile.Optional(fields, "sts_region");
-            profile.StsEndpoint = CredentialProfile.Optional(fields, "sts_endpoint");
-            profile.EnableVpc = CredentialProfile.IsTrue(CredentialProfile.Optional(fields, "enable_vpc"));
+            profile.ReadStsOptions(fields);
             return profile;
         }
 

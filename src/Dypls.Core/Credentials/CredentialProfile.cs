@@ -106,6 +106,16 @@ namespace Dypls.Credentials
                 $"sign in with 'aliyun configure --profile {profileName} --mode {mode}' and hand its temporary keys over yourself " +
                 "(an External profile whose process_command prints them, or -AccessKeyId/-AccessKeySecret/-SecurityToken).");
 
+        /// <summary>The AssumeRole options both profile files spell alike: policy, external id and where STS is.</summary>
+        internal void ReadStsOptions(IReadOnlyDictionary<string, string> fields)
+        {
+            Policy = Optional(fields, "policy");
+            ExternalId = Optional(fields, "external_id");
+            StsRegion = Optional(fields, "sts_region");
+            StsEndpoint = Optional(fields, "sts_endpoint");
+            EnableVpc = IsTrue(Optional(fields, "enable_vpc"));
+        }
+
         internal static bool IsTrue(string? value) => string.Equals(value?.Trim(), "true", StringComparison.OrdinalIgnoreCase);
     }
 }
