@@ -220,6 +220,8 @@ catch { 'ID ' + `$_.FullyQualifiedErrorId; 'MESSAGE ' + `$_.Exception.Message }
                     foreach ($a in '-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))) { $psi.ArgumentList.Add($a) }
                     $psi.Environment['HOME'] = $homeDir
                     $psi.Environment['DOTNET_CLI_HOME'] = $homeDir
+                    # The unprivileged child cannot enter a private working directory (a checkout under `mktemp -d`).
+                    $psi.WorkingDirectory = $homeDir
                     $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
                     $p = [System.Diagnostics.Process]::Start($psi)
                     $errTask = $p.StandardError.ReadToEndAsync()
