@@ -43,6 +43,14 @@ namespace Dypls.Downloads
         /// </summary>
         public TimeSpan? BusyWaitLimit { get; set; }
 
+        /// <summary>
+        /// A recording at least this large gets its resume record (the partial file's ".meta") on disk before its first
+        /// byte, so even a killed process or a power cut leaves it resumable. A smaller one keeps the record in memory and
+        /// writes it only when its partial file is left behind (a failure, a stop, Ctrl+C): creating and deleting one more
+        /// file per recording costs more than fetching a small recording again after a crash.
+        /// </summary>
+        public long EagerResumeRecordBytes { get; set; } = 1024 * 1024;
+
         public Func<DateTimeOffset> Clock { get; set; } = () => DateTimeOffset.UtcNow;
 
         internal TimeSpan EffectiveBusyWaitLimit =>

@@ -111,7 +111,7 @@ namespace Dypls.Downloads
         {
             try
             {
-                return await RecordingStore.AcquireAsync(job.FinalBase, _options.EffectiveBusyWaitLimit, line => Trace?.Invoke($"{who}: {line}"), cancellationToken).ConfigureAwait(false);
+                return await RecordingStore.AcquireAsync(job.FinalBase, _options.EffectiveBusyWaitLimit, line => Trace?.Invoke($"{who}: {line}"), cancellationToken, _options.EagerResumeRecordBytes).ConfigureAwait(false);
             }
             catch (DyplsException ex) when (!ex.StopsRun)
             {

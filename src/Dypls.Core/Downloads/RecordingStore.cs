@@ -51,8 +51,9 @@ namespace Dypls.Downloads
         /// Takes ownership of the recording. While another owner holds it, waits (cancellably) as long as that owner shows
         /// signs of life: its heartbeat on the lock file, or its partial file growing. When the owner finishes or dies, the
         /// lease is ours. Only a wait with no sign of life for <paramref name="noProgressLimit"/> fails, with RecordingBusy.
+        /// <paramref name="eagerResumeRecordBytes"/>: see <see cref="SaveOptions.EagerResumeRecordBytes"/> (0: always up front).
         /// </summary>
-        public static async Task<RecordingLease> AcquireAsync(string finalBase, TimeSpan noProgressLimit, Action<string>? trace, CancellationToken cancellationToken)
+        public static async Task<RecordingLease> AcquireAsync(string finalBase, TimeSpan noProgressLimit, Action<string>? trace, CancellationToken cancellationToken, long eagerResumeRecordBytes = 0)
         {
             var lockPath = LockPathFor(finalBase);
             var partial = PartialPathFor(finalBase);
@@ -79,7 +80,7 @@ namespace Dypls.Downloads
                 {
                     throw StorageErrors.ForWrite(ex, "create the lock file", lockPath);
                 }
-                if (held != null) return new RecordingLease(finalBase, held);
+                if (held != null) return new RecordingLease(finalBase, held, eagerResumeRecordBytes);
 
                 var sign = OwnerSign.Read(lockPath, partial);
                 var now = DateTime.UtcNow;
@@ -164,9 +165,15 @@ namespace Dypls.Downloads
 
         private readonly RecordingLock _lock;
         private readonly Timer _heartbeat;
+        private readonly long _eagerResumeRecordBytes;
 
-        internal RecordingLease(string finalBase, RecordingLock held)
+        // The resume record of a small partial file, kept in memory until the partial is committed or left behind.
+        private string? _heldValidator;
+        private long _heldTotal;
+
+        internal RecordingLease(string finalBase, RecordingLock held, long eagerResumeRecordBytes = 0)
         {
+            _eagerResumeRecordBytes = eagerResumeRecordBytes;
             FinalBase = finalBase;
             PartialPath = RecordingStore.PartialPathFor(finalBase);
             MetaPath = RecordingStore.MetaPathFor(finalBase);
@@ -186,6 +193,11 @@ namespace Dypls.Downloads
             try
             {
                 var partial = new FileInfo(PartialPath);
+                if (_heldValidator != null)
+                {
+                    return partial.Exists && partial.Length > 0 && partial.Length <= _heldTotal
+                        ? new PartialState(partial.Length, _heldValidator, _heldTotal) : PartialState.Empty;
+                }
                 if (!partial.Exists || partial.Length == 0 || !File.Exists(MetaPath)) return PartialState.Empty;
                 var lines = File.ReadAllLines(MetaPath);
                 var validator = lines.Length > 0 && lines[0].Length > 0 ? lines[0] : null;
@@ -205,18 +217,31 @@ namespace Dypls.Downloads
             Abandon();
             if (validator != null)
             {
-                try
+                if (total >= 0 && total < _eagerResumeRecordBytes)
                 {
-                    File.WriteAllLines(MetaPath, new[] { validator, total.ToString(CultureInfo.InvariantCulture) });
+                    _heldValidator = validator;
+                    _heldTotal = total;
                 }
-                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+                else
                 {
-                    // Never leave an empty or half-written meta file (a full disk does exactly that).
-                    TryDelete(MetaPath);
-                    throw StorageErrors.ForWrite(ex, "write", MetaPath);
+                    WriteResumeRecord(validator, total);
                 }
             }
             return Open(FileMode.Create);
+        }
+
+        private void WriteResumeRecord(string validator, long total)
+        {
+            try
+            {
+                File.WriteAllLines(MetaPath, new[] { validator, total.ToString(CultureInfo.InvariantCulture) });
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                // Never leave an empty or half-written meta file (a full disk does exactly that).
+                TryDelete(MetaPath);
+                throw StorageErrors.ForWrite(ex, "write", MetaPath);
+            }
         }
 
         /// <summary>Opens the partial file to append the rest of the body.</summary>
@@ -238,6 +263,7 @@ namespace Dypls.Downloads
         /// <summary>Forgets what was saved (wrong object, bad checksum).</summary>
         public void Abandon()
         {
+            _heldValidator = null;
             TryDelete(PartialPath);
             TryDelete(MetaPath);
         }
@@ -256,6 +282,7 @@ namespace Dypls.Downloads
                 {
                     if (File.Exists(final)) File.Replace(PartialPath, final, null);
                     else File.Move(PartialPath, final);
+                    _heldValidator = null;
                     TryDelete(MetaPath);
                     return final;
                 }
@@ -271,9 +298,20 @@ namespace Dypls.Downloads
             }
         }
 
-        /// <summary>Releases ownership; an uncommitted partial file stays for resuming.</summary>
+        /// <summary>Releases ownership; an uncommitted partial file stays for resuming, with its resume record.</summary>
         public void Dispose()
         {
+            if (_heldValidator != null)
+            {
+                // Left behind (a failure, a stop): written while the lock is still ours, so no other run sees the partial
+                // without its record. Best effort: without the record the next run starts that small file over.
+                try
+                {
+                    if (Inspect().Length > 0) WriteResumeRecord(_heldValidator, _heldTotal);
+                }
+                catch (DyplsException) { }
+                _heldValidator = null;
+            }
             _heartbeat.Dispose();
             _lock.Dispose();
         }

@@ -335,6 +335,76 @@ public sealed class RecordingStoreTests : IDisposable
         AssertEmpty(lease.Inspect());
     }
 
+    private static Task<RecordingLease> AcquireDeferring(string finalBase, long eagerBytes) =>
+        RecordingStore.AcquireAsync(finalBase, TimeSpan.FromSeconds(30), null, CancellationToken.None, eagerBytes);
+
+    [Fact]
+    public async Task A_small_recording_keeps_its_resume_record_in_memory_and_resumes_within_the_run()
+    {
+        using var lease = await AcquireDeferring(Base(), eagerBytes: 100);
+        using (var s = lease.Restart("\"E\"", 99)) s.Write(new byte[] { 1, 2, 3 }, 0, 3);
+        Assert.False(File.Exists(lease.MetaPath), "below the threshold no meta file is created up front");
+        var state = lease.Inspect();
+        Assert.True(state.CanResume);
+        Assert.Equal(3, state.Length);
+        Assert.Equal("\"E\"", state.Validator);
+        Assert.Equal(99, state.Total);
+        Assert.Equal(Base() + ".mp3", lease.Commit(".mp3", CancellationToken.None));
+        lease.Dispose();
+        Assert.False(File.Exists(lease.MetaPath), "a committed recording leaves no meta file");
+    }
+
+    [Fact]
+    public async Task A_small_partial_file_left_behind_gets_its_resume_record_on_release()
+    {
+        var lease = await AcquireDeferring(Base(), eagerBytes: 100);
+        using (var s = lease.Restart("\"E\"", 99)) s.Write(new byte[] { 1, 2, 3 }, 0, 3);
+        lease.Dispose();
+        Assert.Equal(["\"E\"", "99"], File.ReadAllLines(RecordingStore.MetaPathFor(Base())));
+        using var next = await Acquire(Base());
+        var state = next.Inspect();
+        Assert.True(state.CanResume, "the next run resumes what this one left behind");
+        Assert.Equal(3, state.Length);
+        Assert.Equal(99, state.Total);
+    }
+
+    [Fact]
+    public async Task A_small_recording_with_no_byte_saved_leaves_no_meta_file()
+    {
+        var lease = await AcquireDeferring(Base(), eagerBytes: 100);
+        lease.Restart("\"E\"", 99).Dispose();
+        lease.Dispose();
+        Assert.False(File.Exists(lease.MetaPath));
+    }
+
+    [Fact]
+    public async Task An_abandoned_small_partial_file_gets_no_resume_record()
+    {
+        var lease = await AcquireDeferring(Base(), eagerBytes: 100);
+        using (var s = lease.Restart("\"E\"", 99)) s.Write(new byte[] { 1, 2, 3 }, 0, 3);
+        lease.Abandon();
+        using (var s = lease.Restart(null, 99)) s.Write(new byte[] { 4 }, 0, 1);
+        lease.Dispose();
+        Assert.False(File.Exists(lease.MetaPath), "the old validator would vouch for the new bytes");
+    }
+
+    [Theory]
+    [InlineData(100L)]
+    [InlineData(5000L)]
+    [InlineData(-1L)]
+    public async Task A_recording_at_the_threshold_or_of_unknown_length_gets_its_resume_record_before_any_byte(long total)
+    {
+        using var lease = await AcquireDeferring(Base(), eagerBytes: 100);
+        using var s = lease.Restart("\"E\"", total);
+        Assert.Equal(["\"E\"", total.ToString(System.Globalization.CultureInfo.InvariantCulture)], File.ReadAllLines(lease.MetaPath));
+    }
+
+    [Fact]
+    public void The_save_engine_writes_resume_records_up_front_from_1_MiB()
+    {
+        Assert.Equal(1024 * 1024, new SaveOptions().EagerResumeRecordBytes);
+    }
+
     [Fact]
     public async Task Restart_without_a_validator_forgets_the_old_one()
     {

@@ -490,6 +490,40 @@ public sealed class SaverScenarioTests : IDisposable
     }
 
     [Fact]
+    public async Task A_small_recording_cut_off_within_a_run_resumes_without_a_meta_file_and_the_next_run_resumes_what_a_failed_run_left()
+    {
+        // 5,000 bytes: far below the 1 MiB from which the resume record goes to disk up front.
+        await using var server = new ScriptedObjectServer(async (ctx, n) =>
+        {
+            if (n % 2 == 1)
+            {
+                await ScriptedObjectServer.ServeAsync(ctx, Object, ObjectETag);
+                return;
+            }
+            // The whole object announced, its first 1,000 bytes sent, then the connection closed.
+            ctx.Response.Headers["ETag"] = ObjectETag;
+            ctx.Response.Headers["Content-Length"] = Object.Length.ToString(CultureInfo.InvariantCulture);
+            var stream = await ctx.TakeOverAsync();
+#pragma warning disable CA1835 // net472 has no Memory overload
+            await stream.WriteAsync(Object, 0, 1000);
+#pragma warning restore CA1835
+            await stream.FlushAsync();
+        });
+        var r = await Saver(maxAttempts: 2).SaveAsync(Job(Base, server.Url("call-1.mp3")), null, CancellationToken.None);
+        Assert.Equal(DownloadStatus.Resumed, r.Status);
+        Assert.Equal("bytes=1000-", server.Requests[1].Header("Range"));
+        Assert.Equal(Object, File.ReadAllBytes(r.Path));
+        Assert.Empty(HiddenFiles());
+
+        // A second recording whose run gives up mid-body: its partial file is left with its resume record.
+        var second = Path.Combine(_dir, "call-2");
+        File.Delete(r.Path);
+        await Assert.ThrowsAsync<DyplsException>(() => Saver(maxAttempts: 1).SaveAsync(Job(second, server.Url("call-2.mp3")), null, CancellationToken.None));
+        Assert.Equal([ObjectETag, Object.Length.ToString(CultureInfo.InvariantCulture)], File.ReadAllLines(RecordingStore.MetaPathFor(second)));
+        Assert.Equal(1000, new FileInfo(RecordingStore.PartialPathFor(second)).Length);
+    }
+
+    [Fact]
     public async Task A_rest_shorter_than_the_object_is_incomplete_and_resumed_again()
     {
         WritePartial(Object.Take(1200).ToArray(), ObjectETag, Object.Length);
