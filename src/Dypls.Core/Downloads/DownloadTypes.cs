@@ -51,6 +51,13 @@ namespace Dypls.Downloads
         /// </summary>
         public long EagerResumeRecordBytes { get; set; } = 1024 * 1024;
 
+        /// <summary>
+        /// Where the platform allows it (Linux, .NET), files finishing together in one folder are made durable by one
+        /// file-system sync before they are renamed (<see cref="GroupSync"/>); otherwise, and when false, each is flushed
+        /// to disk on its own. Either way no final name ever points at bytes that are not on disk.
+        /// </summary>
+        public bool SyncInGroups { get; set; } = true;
+
         public Func<DateTimeOffset> Clock { get; set; } = () => DateTimeOffset.UtcNow;
 
         internal TimeSpan EffectiveBusyWaitLimit =>

@@ -23,6 +23,7 @@ namespace Dypls.Downloads
         private readonly RecordingTransfer _transfer;
         private readonly RetryBackoff _backoff;
         private readonly ConcurrentDictionary<string, byte> _createdFolders = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, GroupSync>? _groupSyncs;
 
         public RecordingSaver(HttpClient http, SaveOptions options)
         {
@@ -30,6 +31,7 @@ namespace Dypls.Downloads
             _transfer = new RecordingTransfer(http, options.IdleTimeout, options.BufferSize);
             // At least half of each step: a cut transfer usually comes back soon, but not all at once.
             _backoff = new RetryBackoff(options.BaseRetryDelay, options.MaxRetryDelay, jitterFloor: 0.5);
+            if (options.SyncInGroups && GroupSync.Available) _groupSyncs = new ConcurrentDictionary<string, GroupSync>(StringComparer.Ordinal);
         }
 
         /// <summary>Called when a transfer stalled, was cut off or could not connect (for adaptive concurrency). Any thread.</summary>
@@ -139,29 +141,31 @@ namespace Dypls.Downloads
                     validator = saved.Validator;
                     total = response.Total;
                     HashFile(lease.PartialPath, md5); // the saved prefix, before the partial is opened for writing
-                    await CopyAsync(response, lease.OpenForAppend(), md5, onBytes, cancellationToken).ConfigureAwait(false);
+                    await CopyAsync(response, lease.OpenForAppend(), md5, onBytes, flushToDisk: _groupSyncs is null, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     validator = response.ETag;
                     total = response.Total;
-                    await CopyAsync(response, lease.Restart(validator, total), md5, onBytes, cancellationToken).ConfigureAwait(false);
+                    await CopyAsync(response, lease.Restart(validator, total), md5, onBytes, flushToDisk: _groupSyncs is null, cancellationToken).ConfigureAwait(false);
                     break;
             }
 
             var length = new FileInfo(lease.PartialPath).Length;
             if (total >= 0 && length != total)
                 throw new TransferFailure("DownloadIncomplete", $"the transfer ended at {length} of {total} bytes.", transient: true);
+            if (_groupSyncs != null) await SyncInGroupAsync(lease.PartialPath).ConfigureAwait(false);
             return Finish(lease, url, response.MediaType, validator, length, response.Kind == TransferKind.Rest, md5, cancellationToken);
         }
 
-        /// <summary>Copies the body into the partial file (which it closes) and makes it durable.</summary>
-        private static async Task CopyAsync(TransferResponse response, FileStream stream, IncrementalHash md5, Action<long>? onBytes, CancellationToken cancellationToken)
+        /// <summary>Copies the body into the partial file (which it closes); with <paramref name="flushToDisk"/>, makes it durable.</summary>
+        private static async Task CopyAsync(TransferResponse response, FileStream stream, IncrementalHash md5, Action<long>? onBytes, bool flushToDisk, CancellationToken cancellationToken)
         {
             try
             {
                 await response.CopyToAsync(stream, md5, onBytes, cancellationToken).ConfigureAwait(false);
-                // Durable before the rename: a power cut never leaves a final name over missing bytes.
-                stream.Flush(flushToDisk: true);
+                // Durable before the rename: a power cut never leaves a final name over missing bytes. Without flushToDisk
+                // the caller makes it durable with its folder's group sync before the rename.
+                stream.Flush(flushToDisk);
             }
             catch (IOException ex)
             {
@@ -188,6 +192,20 @@ namespace Dypls.Downloads
             }
             var final = lease.Commit(DownloadUrlPolicy.ExtensionFor(url.DownloadUrl, mediaType), cancellationToken);
             return (final, length, resumed, checkedMd5);
+        }
+
+        /// <summary>Waits for a sync of the partial file's folder that began after its last byte was written (see <see cref="GroupSync"/>).</summary>
+        private async Task SyncInGroupAsync(string partialPath)
+        {
+            var folder = Path.GetDirectoryName(partialPath) ?? ".";
+            try
+            {
+                await _groupSyncs!.GetOrAdd(folder, _ => new GroupSync()).SyncAsync(partialPath).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                throw StorageErrors.ForWrite(ex, "write", partialPath);
+            }
         }
 
         private void EnsureFolder(string folder, string who)
