@@ -25,6 +25,29 @@ namespace Dypls.Downloads
         public static readonly bool Available =
             RuntimeInformation.IsOSPlatform(OSPlatform.Linux) && Environment.Version.Major >= 5;
 
+        // statfs f_type of local file systems whose syncfs writes every dirty file and waits for it: ext2/3/4, XFS, Btrfs,
+        // F2FS, ZFS, overlay (containers; it syncs its upper layer) and tmpfs (nothing to write). FUSE and network file
+        // systems are left out: their syncfs may not reach the storage that an fsync of the file would.
+        private static readonly long[] LocalFileSystems = { 0xEF53, 0x58465342, 0x9123683E, 0xF2F52010, 0x2FC12FC1, 0x794C7630, 0x01021994 };
+
+        /// <summary>Whether files in <paramref name="folder"/> can be made durable by a group sync (else: one flush per file).</summary>
+        public static bool Supports(string folder)
+        {
+            if (!Available) return false;
+            try
+            {
+                var buffer = new byte[512]; // struct statfs is 120 bytes on 64-bit Linux; f_type comes first
+                // The path as the kernel reads it: UTF-8, NUL-terminated (netstandard2.0 has no UTF-8 string marshalling).
+                if (statfs(System.Text.Encoding.UTF8.GetBytes(folder + "\0"), buffer) != 0) return false;
+                var type = IntPtr.Size == 8 ? BitConverter.ToInt64(buffer, 0) : BitConverter.ToInt32(buffer, 0);
+                return Array.IndexOf(LocalFileSystems, type & 0xFFFFFFFFL) >= 0;
+            }
+            catch (Exception ex) when (ex is DllNotFoundException || ex is EntryPointNotFoundException)
+            {
+                return false;
+            }
+        }
+
         private readonly Action<string> _sync;
         private readonly object _gate = new object();
         private bool _running;
@@ -111,5 +134,8 @@ namespace Dypls.Downloads
 
         [DllImport("libc", SetLastError = true)]
         private static extern int syncfs(int fd);
+
+        [DllImport("libc", SetLastError = true)]
+        private static extern int statfs(byte[] utf8Path, byte[] buffer);
     }
 }

@@ -23,7 +23,7 @@ namespace Dypls.Downloads
         private readonly RecordingTransfer _transfer;
         private readonly RetryBackoff _backoff;
         private readonly ConcurrentDictionary<string, byte> _createdFolders = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
-        private readonly ConcurrentDictionary<string, GroupSync>? _groupSyncs;
+        private readonly ConcurrentDictionary<string, GroupSync?>? _groupSyncs;
 
         public RecordingSaver(HttpClient http, SaveOptions options)
         {
@@ -31,7 +31,7 @@ namespace Dypls.Downloads
             _transfer = new RecordingTransfer(http, options.IdleTimeout, options.BufferSize);
             // At least half of each step: a cut transfer usually comes back soon, but not all at once.
             _backoff = new RetryBackoff(options.BaseRetryDelay, options.MaxRetryDelay, jitterFloor: 0.5);
-            if (options.SyncInGroups && GroupSync.Available) _groupSyncs = new ConcurrentDictionary<string, GroupSync>(StringComparer.Ordinal);
+            if (options.SyncInGroups && GroupSync.Available) _groupSyncs = new ConcurrentDictionary<string, GroupSync?>(StringComparer.Ordinal);
         }
 
         /// <summary>Called when a transfer stalled, was cut off or could not connect (for adaptive concurrency). Any thread.</summary>
@@ -124,6 +124,7 @@ namespace Dypls.Downloads
         private async Task<(string Path, long Length, bool Resumed, string? Md5)> FetchOnceAsync(
             RecordingLease lease, RecordFileUrl url, Uri target, Action<long>? onBytes, CancellationToken cancellationToken)
         {
+            var group = GroupSyncFor(lease.PartialPath);
             var saved = lease.Inspect();
             using var response = await _transfer.OpenAsync(target, saved.CanResume ? saved.Length : 0, saved.Validator, cancellationToken).ConfigureAwait(false);
             string? validator;
@@ -141,19 +142,19 @@ namespace Dypls.Downloads
                     validator = saved.Validator;
                     total = response.Total;
                     HashFile(lease.PartialPath, md5); // the saved prefix, before the partial is opened for writing
-                    await CopyAsync(response, lease.OpenForAppend(), md5, onBytes, flushToDisk: _groupSyncs is null, cancellationToken).ConfigureAwait(false);
+                    await CopyAsync(response, lease.OpenForAppend(), md5, onBytes, flushToDisk: group is null, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     validator = response.ETag;
                     total = response.Total;
-                    await CopyAsync(response, lease.Restart(validator, total), md5, onBytes, flushToDisk: _groupSyncs is null, cancellationToken).ConfigureAwait(false);
+                    await CopyAsync(response, lease.Restart(validator, total), md5, onBytes, flushToDisk: group is null, cancellationToken).ConfigureAwait(false);
                     break;
             }
 
             var length = new FileInfo(lease.PartialPath).Length;
             if (total >= 0 && length != total)
                 throw new TransferFailure("DownloadIncomplete", $"the transfer ended at {length} of {total} bytes.", transient: true);
-            if (_groupSyncs != null) await SyncInGroupAsync(lease.PartialPath).ConfigureAwait(false);
+            if (group != null) await SyncInGroupAsync(group, lease.PartialPath).ConfigureAwait(false);
             return Finish(lease, url, response.MediaType, validator, length, response.Kind == TransferKind.Rest, md5, cancellationToken);
         }
 
@@ -194,13 +195,16 @@ namespace Dypls.Downloads
             return (final, length, resumed, checkedMd5);
         }
 
+        /// <summary>The group sync of the partial file's folder; null where each file is flushed on its own.</summary>
+        private GroupSync? GroupSyncFor(string partialPath) =>
+            _groupSyncs?.GetOrAdd(Path.GetDirectoryName(partialPath) ?? ".", folder => GroupSync.Supports(folder) ? new GroupSync() : null);
+
         /// <summary>Waits for a sync of the partial file's folder that began after its last byte was written (see <see cref="GroupSync"/>).</summary>
-        private async Task SyncInGroupAsync(string partialPath)
+        private static async Task SyncInGroupAsync(GroupSync group, string partialPath)
         {
-            var folder = Path.GetDirectoryName(partialPath) ?? ".";
             try
             {
-                await _groupSyncs!.GetOrAdd(folder, _ => new GroupSync()).SyncAsync(partialPath).ConfigureAwait(false);
+                await group.SyncAsync(partialPath).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {

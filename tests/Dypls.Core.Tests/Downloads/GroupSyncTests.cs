@@ -135,4 +135,17 @@ public sealed class GroupSyncTests : IDisposable
         GroupSync.SyncFileSystem(path);
         Assert.Throws<FileNotFoundException>(() => GroupSync.SyncFileSystem(Path.Combine(_dir, "missing.bin")));
     }
+
+    [Fact]
+    public void Only_local_file_systems_get_group_syncs()
+    {
+        if (!GroupSync.Available)
+        {
+            Assert.False(GroupSync.Supports(_dir), "without syncfs every file is flushed on its own");
+            return;
+        }
+        Assert.True(GroupSync.Supports("/dev/shm"), "tmpfs is local");
+        Assert.False(GroupSync.Supports("/proc"), "procfs is not among the local file systems");
+        Assert.False(GroupSync.Supports(Path.Combine(_dir, "missing")), "a folder statfs cannot see gets one flush per file");
+    }
 }
