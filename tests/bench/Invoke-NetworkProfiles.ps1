@@ -20,7 +20,11 @@ Import-Module (Join-Path $PSScriptRoot '../Pester/TestHelpers.psm1') -Force
 $root = Get-DyplsRepoRoot
 $module = Get-DyplsModulePath
 $keys = Get-DyplsDemoKeys
-Remove-Item -Recurse -Force $OutDir -ErrorAction SilentlyContinue
+# The last run's files are moved aside now and deleted at the end: on ext4 a folder's new files are slow to create for
+# up to 5 minutes after many files were deleted near them (the allocator passes over recently freed inodes), which would
+# load whichever runs come first.
+$previous = "$OutDir.old-$PID"
+if (Test-Path $OutDir) { Move-Item $OutDir $previous }
 $null = New-Item -ItemType Directory -Force $OutDir
 
 $profiles = @{
@@ -138,13 +142,23 @@ $all = foreach ($name in $Profile) {
         # (Auto) pays no more than the others.
         $csv = Join-Path $OutDir "$name-warm.csv"; New-Csv $csv ([math]::Min(100, $p.Rows)) "$name-warm-"; $null = Invoke-Dypls $ep $csv (& $run 'warm') 16
         # Each run gets its own CSV prefix, so no run finds another's files.
-        $auto = Get-Median @(foreach ($i in 1..$Repeat) { $csv = Join-Path $OutDir "$name-auto-$i.csv"; New-Csv $csv $p.Rows "$name-a$i-"; Invoke-Dypls $ep $csv (& $run 'auto') 'Auto' })
-        & $add 'Dypls' 'Auto' $auto
+        # Auto and the best fixed setting take turns (Auto, the sweep; then Auto, best; Auto, best), so a slow stretch of
+        # the shared machine does not fall on one of them only.
+        $autoRun = { param($i) $csv = Join-Path $OutDir "$name-auto-$i.csv"; New-Csv $csv $p.Rows "$name-a$i-"; Invoke-Dypls $ep $csv (& $run 'auto') 'Auto' }
+        $autoRuns = [Collections.Generic.List[object]]::new()
+        $autoRuns.Add((& $autoRun 1))
         $sweepHere = if ($p.ContainsKey('Sweep')) { $p.Sweep } else { $Sweep }
         $fixed = foreach ($c in $sweepHere) { $csv = Join-Path $OutDir "$name-f$c.csv"; New-Csv $csv $p.Rows "$name-f$c-"; [pscustomobject]@{ C = $c; R = (Invoke-Dypls $ep $csv (& $run "f$c") $c) } }
         $best = @($fixed | Sort-Object { $_.R.seconds })[0].C
+        $bestRuns = [Collections.Generic.List[object]]::new()
+        foreach ($f in $fixed) { if ($f.C -eq $best) { $bestRuns.Add($f.R) } }
+        foreach ($i in @(2..$Repeat | Where-Object { $_ -ge 2 })) {
+            $autoRuns.Add((& $autoRun $i))
+            $csv = Join-Path $OutDir "$name-b$i.csv"; New-Csv $csv $p.Rows "$name-b$i-"; $bestRuns.Add((Invoke-Dypls $ep $csv (& $run 'best') $best))
+        }
+        $auto = Get-Median $autoRuns
+        & $add 'Dypls' 'Auto' $auto
         foreach ($f in $fixed) { if ($f.C -ne $best) { & $add 'Dypls' "$($f.C)" $f.R } }
-        $bestRuns = @($fixed | Where-Object C -eq $best | ForEach-Object R) + @(foreach ($i in @(2..$Repeat | Where-Object { $_ -ge 2 })) { $csv = Join-Path $OutDir "$name-b$i.csv"; New-Csv $csv $p.Rows "$name-b$i-"; Invoke-Dypls $ep $csv (& $run 'best') $best })
         & $add 'Dypls' "$best (best fixed, median)" (Get-Median $bestRuns)
         $v01 = Get-Median @(foreach ($i in 1..$Repeat) { $csv = Join-Path $OutDir "$name-v01-$i.csv"; New-Csv $csv $p.Rows "$name-v01-$i-"; Invoke-Dypls $ep $csv (& $run 'v01') 16 $baselineModule })
         & $add 'Dypls 0.1' '16 (median)' $v01
@@ -164,3 +178,4 @@ $all = foreach ($name in $Profile) {
 $all | Format-Table Profile, Who, Setting, Seconds, RowsPerSecond, SpanCpu, WallSeconds, ProcessCpu, MachineCpu, PeakMB, Note -AutoSize | Out-String -Width 220 | Write-Host
 Write-Host 'Seconds and SpanCpu: first row to last result inside the process (Dypls: the warm pwsh; SDK peer: as it prints it). WallSeconds and ProcessCpu: the whole process, start-up included. MachineCpu: every CPU of the machine over the whole process (emulator and kernel writeback included; meaningful on a quiet machine only).'
 $all | ConvertTo-Json | Set-Content (Join-Path $OutDir 'profiles.json')
+if (Test-Path $previous) { Remove-Item -Recurse -Force $previous -ErrorAction SilentlyContinue }
