@@ -48,14 +48,31 @@ namespace Dypls.Downloads
             }
         }
 
+        /// <summary>A sync slower than this means other writers share the disk: the folder goes back to one flush per file.</summary>
+        public static readonly TimeSpan DefaultSlowSync = TimeSpan.FromSeconds(2);
+
         private readonly Action<string> _sync;
+        private readonly TimeSpan _slowSync;
         private readonly object _gate = new object();
+        private volatile bool _slow;
         private bool _running;
         private TaskCompletionSource<bool>? _next;
         private List<string>? _nextPaths;
 
         /// <param name="sync">Makes the file system holding the given file durable (<see cref="SyncFileSystem"/>; tests count calls).</param>
-        public GroupSync(Action<string>? sync = null) => _sync = sync ?? SyncFileSystem;
+        /// <param name="slowSync">See <see cref="DefaultSlowSync"/>.</param>
+        public GroupSync(Action<string>? sync = null, TimeSpan? slowSync = null)
+        {
+            _sync = sync ?? SyncFileSystem;
+            _slowSync = slowSync ?? DefaultSlowSync;
+        }
+
+        /// <summary>
+        /// True once a sync took longer than the slow-sync limit. syncfs also writes what other processes left dirty on
+        /// the file system; beside a heavy writer (a backup, a large copy) one fsync per file costs less, so the caller
+        /// stops using this group for new files.
+        /// </summary>
+        public bool Slow => _slow;
 
         /// <summary>Completes when <paramref name="path"/>'s bytes written so far are on disk; faults with the sync's IOException.</summary>
         public Task SyncAsync(string path)
@@ -86,7 +103,9 @@ namespace Dypls.Downloads
             {
                 try
                 {
+                    var watch = System.Diagnostics.Stopwatch.StartNew();
                     SyncAny(paths);
+                    if (watch.Elapsed > _slowSync) _slow = true;
                     group.SetResult(true);
                 }
                 catch (Exception ex)

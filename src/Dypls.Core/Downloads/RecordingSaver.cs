@@ -195,9 +195,12 @@ namespace Dypls.Downloads
             return (final, length, resumed, checkedMd5);
         }
 
-        /// <summary>The group sync of the partial file's folder; null where each file is flushed on its own.</summary>
-        private GroupSync? GroupSyncFor(string partialPath) =>
-            _groupSyncs?.GetOrAdd(Path.GetDirectoryName(partialPath) ?? ".", folder => GroupSync.Supports(folder) ? new GroupSync() : null);
+        /// <summary>The group sync of the partial file's folder; null where each file is flushed on its own (see <see cref="GroupSync.Slow"/>).</summary>
+        private GroupSync? GroupSyncFor(string partialPath)
+        {
+            var group = _groupSyncs?.GetOrAdd(Path.GetDirectoryName(partialPath) ?? ".", folder => GroupSync.Supports(folder) ? new GroupSync() : null);
+            return group is null || group.Slow ? null : group;
+        }
 
         /// <summary>Waits for a sync of the partial file's folder that began after its last byte was written (see <see cref="GroupSync"/>).</summary>
         private static async Task SyncInGroupAsync(GroupSync group, string partialPath)

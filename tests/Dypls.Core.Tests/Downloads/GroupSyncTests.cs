@@ -148,4 +148,18 @@ public sealed class GroupSyncTests : IDisposable
         Assert.False(GroupSync.Supports("/proc"), "procfs is not among the local file systems");
         Assert.False(GroupSync.Supports(Path.Combine(_dir, "missing")), "a folder statfs cannot see gets one flush per file");
     }
+
+    [Fact]
+    public async Task A_sync_slower_than_the_limit_marks_the_folder_slow_and_a_quick_one_does_not()
+    {
+        var quick = new GroupSync(_ => { }, slowSync: TimeSpan.FromSeconds(5));
+        await Done(quick.SyncAsync("a"));
+        Assert.False(quick.Slow);
+
+        var slow = new GroupSync(_ => Thread.Sleep(300), slowSync: TimeSpan.FromMilliseconds(250));
+        Assert.False(slow.Slow);
+        await Done(slow.SyncAsync("a"));
+        Assert.True(slow.Slow, "beside a heavy writer each file is flushed on its own from now on");
+        Assert.Equal(TimeSpan.FromSeconds(2), GroupSync.DefaultSlowSync);
+    }
 }
