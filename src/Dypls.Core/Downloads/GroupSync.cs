@@ -25,10 +25,10 @@ namespace Dypls.Downloads
         public static readonly bool Available =
             RuntimeInformation.IsOSPlatform(OSPlatform.Linux) && Environment.Version.Major >= 5;
 
-        // statfs f_type of local file systems whose syncfs writes every dirty file and waits for it: ext2/3/4, XFS, Btrfs,
-        // F2FS, ZFS, overlay (containers; it syncs its upper layer) and tmpfs (nothing to write). FUSE and network file
+        // statfs f_type of local file systems whose syncfs writes every dirty file and waits for it: tmpfs (nothing to
+        // write), ext2/3/4, XFS, Btrfs, F2FS, ZFS and overlay (containers; it syncs its upper layer). FUSE and network file
         // systems are left out: their syncfs may not reach the storage that an fsync of the file would.
-        private static readonly long[] LocalFileSystems = { 0xEF53, 0x58465342, 0x9123683E, 0xF2F52010, 0x2FC12FC1, 0x794C7630, 0x01021994 };
+        private static readonly uint[] LocalFileSystems = { 0x01021994, 0xEF53, 0x58465342, 0x9123683E, 0xF2F52010, 0x2FC12FC1, 0x794C7630 };
 
         /// <summary>Whether files in <paramref name="folder"/> can be made durable by a group sync (else: one flush per file).</summary>
         public static bool Supports(string folder)
@@ -39,8 +39,10 @@ namespace Dypls.Downloads
                 var buffer = new byte[512]; // struct statfs is 120 bytes on 64-bit Linux; f_type comes first
                 // The path as the kernel reads it: UTF-8, NUL-terminated (netstandard2.0 has no UTF-8 string marshalling).
                 if (statfs(System.Text.Encoding.UTF8.GetBytes(folder + "\0"), buffer) != 0) return false;
-                var type = IntPtr.Size == 8 ? BitConverter.ToInt64(buffer, 0) : BitConverter.ToInt32(buffer, 0);
-                return Array.IndexOf(LocalFileSystems, type & 0xFFFFFFFFL) >= 0;
+                // Every magic fits in 32 bits, and they are the low ones of f_type on little-endian machines. A big-endian
+                // one reads 0 here: no match, so one flush per file, which is always safe.
+                var type = (uint)BitConverter.ToInt32(buffer, 0);
+                return Array.IndexOf(LocalFileSystems, type) >= 0;
             }
             catch (Exception ex) when (ex is DllNotFoundException || ex is EntryPointNotFoundException)
             {

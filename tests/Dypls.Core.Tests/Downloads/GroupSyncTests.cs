@@ -139,6 +139,11 @@ public sealed class GroupSyncTests : IDisposable
     [Fact]
     public void Only_local_file_systems_get_group_syncs()
     {
+#if NET
+        Assert.Equal(System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux), GroupSync.Available);
+#else
+        Assert.False(GroupSync.Available, ".NET Framework and Mono flush each file on its own");
+#endif
         if (!GroupSync.Available)
         {
             Assert.False(GroupSync.Supports(_dir), "without syncfs every file is flushed on its own");

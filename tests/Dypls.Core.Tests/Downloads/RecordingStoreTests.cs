@@ -355,6 +355,22 @@ public sealed class RecordingStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_small_recordings_record_in_memory_vouches_only_for_a_partial_file_that_fits_it()
+    {
+        using var lease = await AcquireDeferring(Base(), eagerBytes: 100);
+        using (var s = lease.Restart("\"E\"", 3)) s.Write(new byte[] { 1, 2, 3 }, 0, 3);
+        var whole = lease.Inspect();
+        Assert.Equal(3, whole.Length);
+        Assert.True(whole.CanResume, "a partial file as long as the recording is whole: it is checked and moved, not fetched");
+
+        using (var s = lease.OpenForAppend()) s.Write(new byte[] { 4 }, 0, 1);
+        AssertEmpty(lease.Inspect()); // longer than the recording: not the bytes the record vouches for
+
+        File.Delete(lease.PartialPath);
+        AssertEmpty(lease.Inspect()); // gone (deleted by hand): nothing to resume
+    }
+
+    [Fact]
     public async Task A_small_partial_file_left_behind_gets_its_resume_record_on_release()
     {
         var lease = await AcquireDeferring(Base(), eagerBytes: 100);
