@@ -178,4 +178,5 @@ $all = foreach ($name in $Profile) {
 $all | Format-Table Profile, Who, Setting, Seconds, RowsPerSecond, SpanCpu, WallSeconds, ProcessCpu, MachineCpu, PeakMB, Note -AutoSize | Out-String -Width 220 | Write-Host
 Write-Host 'Seconds and SpanCpu: first row to last result inside the process (Dypls: the warm pwsh; SDK peer: as it prints it). WallSeconds and ProcessCpu: the whole process, start-up included. MachineCpu: every CPU of the machine over the whole process (emulator and kernel writeback included; meaningful on a quiet machine only).'
 $all | ConvertTo-Json | Set-Content (Join-Path $OutDir 'profiles.json')
-if (Test-Path $previous) { Remove-Item -Recurse -Force $previous -ErrorAction SilentlyContinue }
+# This run's predecessor, and any left by a run that stopped before its end.
+Get-Item "$OutDir.old-*" -ErrorAction SilentlyContinue | Remove-Item -Recurse -Force -ErrorAction SilentlyContinue
