@@ -47,9 +47,11 @@ namespace Dypls.Downloads
 
             using var lease = await AcquireAsync(job, who, cancellationToken).ConfigureAwait(false);
 
-            // Under ownership, look again: another run may have finished it while this row waited.
+            // Under ownership, look again: another run may have finished it while this row waited. With the URL in hand the
+            // extension is known, and another run names the same recording the same way (from the same object's URL), so
+            // one look does; the planner has already looked for every extension before the API call.
             var preferred = job.KnownUrl is null ? null : DownloadUrlPolicy.KnownExtensionFromUrl(job.KnownUrl.DownloadUrl);
-            var existing = lease.FindFinished(preferred);
+            var existing = preferred is null ? lease.FindFinished() : lease.FindFinishedAs(preferred);
             if (existing != null && !(job.ReplaceFilesOlderThanUtc is DateTime cutoff && File.GetLastWriteTimeUtc(existing) < cutoff))
             {
                 Trace?.Invoke($"{who}: '{existing}' is already saved; skipped.");
@@ -129,6 +131,7 @@ namespace Dypls.Downloads
             using var response = await _transfer.OpenAsync(target, saved.CanResume ? saved.Length : 0, saved.Validator, cancellationToken).ConfigureAwait(false);
             string? validator;
             long total;
+            long length;
             using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
             switch (response.Kind)
             {
@@ -142,24 +145,26 @@ namespace Dypls.Downloads
                     validator = saved.Validator;
                     total = response.Total;
                     HashFile(lease.PartialPath, md5); // the saved prefix, before the partial is opened for writing
-                    await CopyAsync(response, lease.OpenForAppend(), md5, onBytes, flushToDisk: group is null, cancellationToken).ConfigureAwait(false);
+                    length = await CopyAsync(response, lease.OpenForAppend(), md5, onBytes, flushToDisk: group is null, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     validator = response.ETag;
                     total = response.Total;
-                    await CopyAsync(response, lease.Restart(validator, total), md5, onBytes, flushToDisk: group is null, cancellationToken).ConfigureAwait(false);
+                    length = await CopyAsync(response, lease.Restart(validator, total), md5, onBytes, flushToDisk: group is null, cancellationToken).ConfigureAwait(false);
                     break;
             }
 
-            var length = new FileInfo(lease.PartialPath).Length;
             if (total >= 0 && length != total)
                 throw new TransferFailure("DownloadIncomplete", $"the transfer ended at {length} of {total} bytes.", transient: true);
             if (group != null) await SyncInGroupAsync(group, lease.PartialPath).ConfigureAwait(false);
             return Finish(lease, url, response.MediaType, validator, length, response.Kind == TransferKind.Rest, md5, cancellationToken);
         }
 
-        /// <summary>Copies the body into the partial file (which it closes); with <paramref name="flushToDisk"/>, makes it durable.</summary>
-        private static async Task CopyAsync(TransferResponse response, FileStream stream, IncrementalHash md5, Action<long>? onBytes, bool flushToDisk, CancellationToken cancellationToken)
+        /// <summary>
+        /// Copies the body into the partial file (which it closes); with <paramref name="flushToDisk"/>, makes it durable.
+        /// Returns the partial file's length: the stream's end, as the lease keeps every other writer out (no stat needed).
+        /// </summary>
+        private static async Task<long> CopyAsync(TransferResponse response, FileStream stream, IncrementalHash md5, Action<long>? onBytes, bool flushToDisk, CancellationToken cancellationToken)
         {
             try
             {
@@ -167,6 +172,7 @@ namespace Dypls.Downloads
                 // Durable before the rename: a power cut never leaves a final name over missing bytes. Without flushToDisk
                 // the caller makes it durable with its folder's group sync before the rename.
                 stream.Flush(flushToDisk);
+                return stream.Position;
             }
             catch (IOException ex)
             {

@@ -41,6 +41,7 @@ namespace Dypls.Downloads
             if (preferredExtension != null && File.Exists(finalBase + preferredExtension)) return finalBase + preferredExtension;
             foreach (var ext in KnownExtensions)
             {
+                if (string.Equals(ext, preferredExtension, StringComparison.Ordinal)) continue; // looked at above
                 var p = finalBase + ext;
                 if (File.Exists(p)) return p;
             }
@@ -171,6 +172,11 @@ namespace Dypls.Downloads
         private string? _heldValidator;
         private long _heldTotal;
 
+        // False once this lease knows the file is not there (looked, deleted, or renamed away): no delete is sent for it.
+        // A new recording otherwise cost three unlink calls that found nothing (strace), each under the folder's lock.
+        private bool _partialMayExist = true;
+        private bool _metaMayExist = true;
+
         internal RecordingLease(string finalBase, RecordingLock held, long eagerResumeRecordBytes = 0)
         {
             _eagerResumeRecordBytes = eagerResumeRecordBytes;
@@ -187,12 +193,16 @@ namespace Dypls.Downloads
 
         public string? FindFinished(string? preferredExtension = null) => RecordingStore.FindFinished(FinalBase, preferredExtension);
 
+        /// <summary>The finished file with exactly this extension, if any: one look instead of one per known extension.</summary>
+        public string? FindFinishedAs(string extension) => File.Exists(FinalBase + extension) ? FinalBase + extension : null;
+
         /// <summary>The partial file's state; anything unreadable or unproven counts as nothing saved.</summary>
         public PartialState Inspect()
         {
             try
             {
                 var partial = new FileInfo(PartialPath);
+                if (!partial.Exists) _partialMayExist = false;
                 if (_heldValidator != null)
                 {
                     return partial.Exists && partial.Length > 0 && partial.Length <= _heldTotal
@@ -234,6 +244,7 @@ namespace Dypls.Downloads
         {
             try
             {
+                _metaMayExist = true;
                 File.WriteAllLines(MetaPath, new[] { validator, total.ToString(CultureInfo.InvariantCulture) });
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
@@ -252,6 +263,7 @@ namespace Dypls.Downloads
             try
             {
                 // Synchronous: the transfer writes each chunk with a plain write (see TransferResponse.CopyToAsync).
+                _partialMayExist = true;
                 return new FileStream(PartialPath, mode, FileAccess.Write, FileShare.Read, 4096, useAsync: false);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
@@ -264,8 +276,8 @@ namespace Dypls.Downloads
         public void Abandon()
         {
             _heldValidator = null;
-            TryDelete(PartialPath);
-            TryDelete(MetaPath);
+            if (_partialMayExist) _partialMayExist = !TryDelete(PartialPath);
+            if (_metaMayExist) _metaMayExist = !TryDelete(MetaPath);
         }
 
         /// <summary>
@@ -280,10 +292,10 @@ namespace Dypls.Downloads
                 cancellationToken.ThrowIfCancellationRequested();
                 try
                 {
-                    if (File.Exists(final)) File.Replace(PartialPath, final, null);
-                    else File.Move(PartialPath, final);
+                    AtomicRename.Move(PartialPath, final);
+                    _partialMayExist = false;
                     _heldValidator = null;
-                    TryDelete(MetaPath);
+                    if (_metaMayExist) _metaMayExist = !TryDelete(MetaPath);
                     return final;
                 }
                 catch (Exception ex) when ((ex is IOException || ex is UnauthorizedAccessException) && IsWindows && attempt < 8 && File.Exists(PartialPath))
@@ -316,9 +328,16 @@ namespace Dypls.Downloads
             _lock.Dispose();
         }
 
-        private static void TryDelete(string path)
+        /// <summary>Deletes the file if it is there; true when it is gone (or never was).</summary>
+        private static bool TryDelete(string path)
         {
-            try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try
+            {
+                File.Delete(path);
+                return true;
+            }
+            catch (IOException) { return false; }
+            catch (UnauthorizedAccessException) { return false; }
         }
     }
 }

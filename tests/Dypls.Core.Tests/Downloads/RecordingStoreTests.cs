@@ -191,6 +191,40 @@ public sealed class RecordingStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Commit_removes_the_resume_record_a_run_before_left()
+    {
+        using (var first = await Acquire(Base()))
+        using (var s = first.Restart("\"E\"", 3)) s.Write(new byte[] { 1, 2 }, 0, 2);
+        using var lease = await Acquire(Base());
+        Assert.True(lease.Inspect().CanResume);
+        using (var s = lease.OpenForAppend()) s.Write(new byte[] { 3 }, 0, 1);
+        lease.Commit(".mp3", CancellationToken.None);
+        Assert.False(File.Exists(lease.MetaPath), "the record of a finished recording stays behind");
+        Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(Base() + ".mp3"));
+    }
+
+    [Fact]
+    public async Task Restart_removes_a_resume_record_left_without_its_partial_file()
+    {
+        File.WriteAllLines(RecordingStore.MetaPathFor(Base()), ["\"OLD\"", "99"]);
+        var lease = await AcquireDeferring(Base(), eagerBytes: 100);
+        AssertEmpty(lease.Inspect());
+        using (var s = lease.Restart("\"NEW\"", 50)) s.Write(new byte[] { 1 }, 0, 1);
+        Assert.False(File.Exists(lease.MetaPath), "a stale record would sit beside the new bytes");
+        lease.Dispose();
+        Assert.Equal(["\"NEW\"", "50"], File.ReadAllLines(lease.MetaPath));
+    }
+
+    [Fact]
+    public async Task FindFinishedAs_looks_for_that_extension_only()
+    {
+        File.WriteAllText(Base() + ".wav", "x");
+        using var lease = await Acquire(Base());
+        Assert.Null(lease.FindFinishedAs(".mp3"));
+        Assert.Equal(Base() + ".wav", lease.FindFinishedAs(".wav"));
+    }
+
+    [Fact]
     public void FindFinished_knows_only_recording_extensions()
     {
         File.WriteAllText(Base() + ".ps1", "x");
