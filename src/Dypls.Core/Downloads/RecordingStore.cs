@@ -237,7 +237,20 @@ namespace Dypls.Downloads
                     WriteResumeRecord(validator, total);
                 }
             }
-            return Open(FileMode.Create);
+            // A new file when the old one is known gone: no truncation. On ext4 truncating a file to 0 and writing it again
+            // makes close() start its writeback at once (auto_da_alloc, the guard for programs that never fsync), in the
+            // row's thread and one file at a time; a new file is written with the rest at the group's sync.
+            try
+            {
+                return Open(_partialMayExist ? FileMode.Create : FileMode.CreateNew);
+            }
+            catch (DyplsException)
+            {
+                // No record may vouch for a partial file this lease could not start.
+                _heldValidator = null;
+                if (_metaMayExist) _metaMayExist = !TryDelete(MetaPath);
+                throw;
+            }
         }
 
         private void WriteResumeRecord(string validator, long total)

@@ -216,6 +216,20 @@ public sealed class RecordingStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Restart_starts_a_new_file_and_never_clobbers_one_that_appeared_after_the_look()
+    {
+        using var lease = await Acquire(Base());
+        AssertEmpty(lease.Inspect());
+        File.WriteAllText(lease.PartialPath, "not ours"); // nothing that keeps to the lock writes here; if something does, keep it
+        var ex = Assert.Throws<DyplsException>(() => lease.Restart("\"E\"", 3));
+        Assert.Equal("DestinationNotWritable", ex.ErrorId);
+        Assert.Equal("not ours", File.ReadAllText(lease.PartialPath));
+        Assert.False(File.Exists(lease.MetaPath), "a record would vouch for bytes that are not the recording's");
+        using (var s = lease.Restart("\"E\"", 3)) s.Write(new byte[] { 1, 2, 3 }, 0, 3); // looked at again: replaced
+        Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(lease.PartialPath));
+    }
+
+    [Fact]
     public async Task FindFinishedAs_looks_for_that_extension_only()
     {
         File.WriteAllText(Base() + ".wav", "x");
