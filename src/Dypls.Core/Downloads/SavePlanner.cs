@@ -59,9 +59,11 @@ namespace Dypls.Downloads
         private readonly FileNameTemplate _template;
         private readonly Func<DateTimeOffset> _clock;
         private readonly Dictionary<string, Task> _inFlight = new Dictionary<string, Task>(PathComparer);
+        private readonly FinishedIndex _finished;
 
-        public SavePlanner(string destination, FileNameTemplate template, bool force, DateTimeOffset runStarted, Func<DateTimeOffset>? clock = null)
+        public SavePlanner(string destination, FileNameTemplate template, bool force, DateTimeOffset runStarted, Func<DateTimeOffset>? clock = null, int maxIndexedNames = FinishedIndex.DefaultMaxNames)
         {
+            _finished = new FinishedIndex(PathComparer, maxIndexedNames);
             _destination = Path.GetFullPath(destination);
             _root = _destination.EndsWith(Path.DirectorySeparatorChar.ToString(), StringComparison.Ordinal) ? _destination : _destination + Path.DirectorySeparatorChar;
             _template = template;
@@ -116,7 +118,7 @@ namespace Dypls.Downloads
                 }
             }
 
-            var existing = RecordingStore.FindFinished(finalBase, known is null ? null : DownloadUrlPolicy.KnownExtensionFromUrl(known.DownloadUrl));
+            var existing = _finished.Find(finalBase, known is null ? null : DownloadUrlPolicy.KnownExtensionFromUrl(known.DownloadUrl));
             if (existing != null && !(ReplaceFilesOlderThanUtc is DateTime cutoff && File.GetLastWriteTimeUtc(existing) < cutoff))
                 return SavePlan.Skip(finalBase, existing);
             return SavePlan.Download(finalBase, known);
@@ -127,6 +129,7 @@ namespace Dypls.Downloads
         {
             if (_inFlight.Count >= SweepAt) Sweep();
             _inFlight[finalBase] = work;
+            _finished.Started(finalBase);
         }
 
         private void Sweep()

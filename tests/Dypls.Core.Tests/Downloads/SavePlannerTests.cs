@@ -237,6 +237,62 @@ public sealed class SavePlannerTests : IDisposable
     }
 
     [Fact]
+    public void A_folder_is_listed_once_and_a_name_it_showed_is_checked_on_disk()
+    {
+        File.WriteAllText(Path.Combine(_dir, "c1.mp3"), "x");
+        var p = Planner();
+        Assert.Equal(SavePlanKind.Download, Plan(p, "c0").Kind); // the folder is listed here
+        File.Delete(Path.Combine(_dir, "c1.mp3"));
+        Assert.Equal(SavePlanKind.Download, Plan(p, "c1").Kind);
+    }
+
+    [Fact]
+    public void A_recording_another_run_saves_after_the_listing_is_left_to_the_save_engine()
+    {
+        // The save engine looks again under the recording's lock, so this row still ends as Skipped, after its API call.
+        var p = Planner();
+        Assert.Equal(SavePlanKind.Download, Plan(p, "c0").Kind);
+        File.WriteAllText(Path.Combine(_dir, "c2.mp3"), "x");
+        Assert.Equal(SavePlanKind.Download, Plan(p, "c2").Kind);
+        Assert.Equal(SavePlanKind.Skip, Plan(Planner(), "c2").Kind);
+    }
+
+    [Fact]
+    public void A_recording_this_run_started_is_looked_up_on_disk()
+    {
+        var p = Planner();
+        var first = Plan(p, "c1");
+        p.Started(first.FinalBase, Task.FromException(new IOException("cut off")));
+        File.WriteAllText(Path.Combine(_dir, "c1.mp3"), "x"); // saved later, e.g. by a retry of another run
+        var again = Plan(p, "c1");
+        Assert.Equal(SavePlanKind.Skip, again.Kind);
+        Assert.Equal(Path.Combine(_dir, "c1.mp3"), again.ExistingPath);
+    }
+
+    [Fact]
+    public void A_folder_with_more_recordings_than_the_limit_is_looked_up_on_disk()
+    {
+        foreach (var name in new[] { "a.mp3", "b.wav", "c.amr" }) File.WriteAllText(Path.Combine(_dir, name), "x");
+        var p = new SavePlanner(_dir, new FileNameTemplate("{CallId}"), false, RunStart, maxIndexedNames: 2);
+        Assert.Equal(SavePlanKind.Skip, Plan(p, "a").Kind);
+        File.WriteAllText(Path.Combine(_dir, "d.mp3"), "x");
+        Assert.Equal(SavePlanKind.Skip, Plan(p, "d").Kind);
+    }
+
+    [Fact]
+    public void Only_recordings_count_towards_the_limit_and_started_names_do()
+    {
+        foreach (var name in new[] { "a.txt", "b.csv", "c.mp3" }) File.WriteAllText(Path.Combine(_dir, name), "x");
+        var p = new SavePlanner(_dir, new FileNameTemplate("{CallId}"), false, RunStart, maxIndexedNames: 2);
+        var x = Plan(p, "x"); // listed: one recording
+        File.WriteAllText(Path.Combine(_dir, "d.mp3"), "x");
+        Assert.Equal(SavePlanKind.Download, Plan(p, "d").Kind); // the listing answers
+        p.Started(x.FinalBase, new TaskCompletionSource<bool>().Task); // two names
+        p.Started(Plan(p, "y").FinalBase, new TaskCompletionSource<bool>().Task); // three: past the limit
+        Assert.Equal(SavePlanKind.Skip, Plan(p, "d").Kind); // looked up on disk
+    }
+
+    [Fact]
     public void A_row_that_cannot_be_saved_has_no_file_name()
     {
         var plan = Plan(Planner(), "c1", "http://recordings.example.com/x.mp3");
