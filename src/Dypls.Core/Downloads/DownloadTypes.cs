@@ -93,6 +93,18 @@ namespace Dypls.Downloads
         /// overlaps it) is reported as Skipped, so duplicates and overlapping -Force runs download once.
         /// </summary>
         public DateTime? ReplaceFilesOlderThanUtc { get; set; }
+
+        /// <summary>
+        /// Downloads in flight (-ThrottleLimit): a slot is held from the GET to the body's last byte, not while the file is
+        /// made durable and renamed, which needs only the disk. Null: no limit (one recording at a time).
+        /// </summary>
+        public Concurrency.DynamicSemaphore? TransferSlots { get; set; }
+
+        /// <summary>
+        /// Told of a failure that stops the run (a full disk) while this row still holds its download slot, before the slot
+        /// is given back, so no waiting row starts a request after it.
+        /// </summary>
+        public Action<DyplsException>? RunStopping { get; set; }
     }
 
     public sealed class SaveResult
@@ -111,6 +123,9 @@ namespace Dypls.Downloads
         public string Path { get; }
         public long Length { get; }
         public DownloadStatus Status { get; }
+
+        /// <summary>How long the last transfer held its download slot (zero when skipped): the network's share of the row.</summary>
+        public TimeSpan TransferTime { get; internal set; }
 
         /// <summary>HTTP GETs of the recording (0 when skipped).</summary>
         public int Attempts { get; }

@@ -81,9 +81,9 @@ namespace Dypls.Downloads
                 {
                     throw new DyplsException(ex.ErrorId, $"{who}: {ex.Message}");
                 }
-                var (path, length, resumed, md5) = await FetchOnceAsync(lease, url, target, onBytes, cancellationToken).ConfigureAwait(false);
+                var (path, length, resumed, md5, held) = await FetchOnceAsync(lease, url, target, job, onBytes, cancellationToken).ConfigureAwait(false);
                 Trace?.Invoke($"{who}: saved {length} bytes to '{path}'{(md5 is null ? "" : " (MD5 checked)")}.");
-                return new SaveResult(path, length, resumed ? DownloadStatus.Resumed : DownloadStatus.Downloaded, attempt, apiCalls, url, md5);
+                return new SaveResult(path, length, resumed ? DownloadStatus.Resumed : DownloadStatus.Downloaded, attempt, apiCalls, url, md5) { TransferTime = held };
             }, (failure, attempt) =>
             {
                 if (!(failure is TransferFailure f)) return RetryStep.Stop();
@@ -123,11 +123,26 @@ namespace Dypls.Downloads
             }
         }
 
-        private async Task<(string Path, long Length, bool Resumed, string? Md5)> FetchOnceAsync(
-            RecordingLease lease, RecordFileUrl url, Uri target, Action<long>? onBytes, CancellationToken cancellationToken)
+        private async Task<(string Path, long Length, bool Resumed, string? Md5, TimeSpan Held)> FetchOnceAsync(
+            RecordingLease lease, RecordFileUrl url, Uri target, SaveJob job, Action<long>? onBytes, CancellationToken cancellationToken)
         {
             var group = GroupSyncFor(lease.PartialPath);
             var saved = lease.Inspect();
+            using var slot = await TransferSlot.EnterAsync(job.TransferSlots, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await FetchInSlotAsync(lease, url, target, group, saved, slot, onBytes, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DyplsException ex) when (ex.StopsRun && job.RunStopping != null)
+            {
+                job.RunStopping(ex); // before the slot goes back (below)
+                throw;
+            }
+        }
+
+        private async Task<(string Path, long Length, bool Resumed, string? Md5, TimeSpan Held)> FetchInSlotAsync(
+            RecordingLease lease, RecordFileUrl url, Uri target, GroupSync? group, PartialState saved, TransferSlot slot, Action<long>? onBytes, CancellationToken cancellationToken)
+        {
             using var response = await _transfer.OpenAsync(target, saved.CanResume ? saved.Length : 0, saved.Validator, cancellationToken).ConfigureAwait(false);
             string? validator;
             long total;
@@ -139,36 +154,39 @@ namespace Dypls.Downloads
                     if (saved.Total != saved.Length)
                         throw new TransferFailure("DownloadRangeMismatch", "the saved part no longer matches the recording; starting over.", transient: true, restart: true);
                     // The last run stopped between the last byte and the rename: the partial file is already whole.
+                    slot.Dispose();
                     HashFile(lease.PartialPath, md5);
-                    return Finish(lease, url, response.MediaType, saved.Validator, saved.Length, resumed: true, md5, cancellationToken);
+                    return Finish(lease, url, response.MediaType, saved.Validator, saved.Length, resumed: true, md5, slot.Held, cancellationToken);
                 case TransferKind.Rest:
                     validator = saved.Validator;
                     total = response.Total;
                     HashFile(lease.PartialPath, md5); // the saved prefix, before the partial is opened for writing
-                    length = await CopyAsync(response, lease.OpenForAppend(), md5, onBytes, flushToDisk: group is null, cancellationToken).ConfigureAwait(false);
+                    length = await CopyAsync(response, lease.OpenForAppend(), md5, onBytes, flushToDisk: group is null, slot, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     validator = response.ETag;
                     total = response.Total;
-                    length = await CopyAsync(response, lease.Restart(validator, total), md5, onBytes, flushToDisk: group is null, cancellationToken).ConfigureAwait(false);
+                    length = await CopyAsync(response, lease.Restart(validator, total), md5, onBytes, flushToDisk: group is null, slot, cancellationToken).ConfigureAwait(false);
                     break;
             }
 
             if (total >= 0 && length != total)
                 throw new TransferFailure("DownloadIncomplete", $"the transfer ended at {length} of {total} bytes.", transient: true);
             if (group != null) await SyncInGroupAsync(group, lease.PartialPath).ConfigureAwait(false);
-            return Finish(lease, url, response.MediaType, validator, length, response.Kind == TransferKind.Rest, md5, cancellationToken);
+            return Finish(lease, url, response.MediaType, validator, length, response.Kind == TransferKind.Rest, md5, slot.Held, cancellationToken);
         }
 
         /// <summary>
         /// Copies the body into the partial file (which it closes); with <paramref name="flushToDisk"/>, makes it durable.
         /// Returns the partial file's length: the stream's end, as the lease keeps every other writer out (no stat needed).
         /// </summary>
-        private static async Task<long> CopyAsync(TransferResponse response, FileStream stream, IncrementalHash md5, Action<long>? onBytes, bool flushToDisk, CancellationToken cancellationToken)
+        private static async Task<long> CopyAsync(TransferResponse response, FileStream stream, IncrementalHash md5, Action<long>? onBytes, bool flushToDisk, TransferSlot slot, CancellationToken cancellationToken)
         {
             try
             {
                 await response.CopyToAsync(stream, md5, onBytes, cancellationToken).ConfigureAwait(false);
+                // The body is in: the next download may start while this file is flushed (and later synced and renamed).
+                slot.Dispose();
                 // Durable before the rename: a power cut never leaves a final name over missing bytes. Without flushToDisk
                 // the caller makes it durable with its folder's group sync before the rename.
                 stream.Flush(flushToDisk);
@@ -187,7 +205,7 @@ namespace Dypls.Downloads
         }
 
         /// <summary>Checks the MD5 against a plain-MD5 ETag and moves the partial file to its final name.</summary>
-        private static (string, long, bool, string?) Finish(RecordingLease lease, RecordFileUrl url, string? mediaType, string? etag, long length, bool resumed, IncrementalHash md5, CancellationToken cancellationToken)
+        private static (string, long, bool, string?, TimeSpan) Finish(RecordingLease lease, RecordFileUrl url, string? mediaType, string? etag, long length, bool resumed, IncrementalHash md5, TimeSpan held, CancellationToken cancellationToken)
         {
             string? checkedMd5 = null;
             var expected = etag?.Trim('"');
@@ -198,7 +216,7 @@ namespace Dypls.Downloads
                     throw new TransferFailure("ChecksumMismatch", $"the saved bytes do not match the server's MD5 ({expected}); starting over.", transient: true, restart: true);
             }
             var final = lease.Commit(DownloadUrlPolicy.ExtensionFor(url.DownloadUrl, mediaType), cancellationToken);
-            return (final, length, resumed, checkedMd5);
+            return (final, length, resumed, checkedMd5, held);
         }
 
         /// <summary>The group sync of the partial file's folder; null where each file is flushed on its own (see <see cref="GroupSync.Slow"/>).</summary>
@@ -249,6 +267,31 @@ namespace Dypls.Downloads
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
                 throw new TransferFailure("DownloadRangeMismatch", "the saved part could not be read; starting over.", transient: true, restart: true, inner: ex);
+            }
+        }
+
+        /// <summary>One download slot, given back once (at the body's end, or when the attempt ends, whichever is first).</summary>
+        private sealed class TransferSlot : IDisposable
+        {
+            private readonly Concurrency.DynamicSemaphore? _slots;
+            private readonly System.Diagnostics.Stopwatch _held = System.Diagnostics.Stopwatch.StartNew();
+            private int _released;
+
+            private TransferSlot(Concurrency.DynamicSemaphore? slots) => _slots = slots;
+
+            public TimeSpan Held => _held.Elapsed;
+
+            public static async Task<TransferSlot> EnterAsync(Concurrency.DynamicSemaphore? slots, CancellationToken cancellationToken)
+            {
+                if (slots != null) await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                return new TransferSlot(slots);
+            }
+
+            public void Dispose()
+            {
+                if (Interlocked.Exchange(ref _released, 1) != 0) return;
+                _held.Stop();
+                _slots?.Release();
             }
         }
 

@@ -46,7 +46,7 @@ namespace Dypls.Commands
         public SwitchParameter Force { get; set; }
 
         /// <summary>
-        /// Downloads in flight: Auto (default) finds the level that gives the most recordings per second on this machine and
+        /// Downloads in flight (request to last byte): Auto (default) finds the level that gives the most recordings per second on this machine and
         /// network, and backs off on throttling and timeouts; or a fixed number from 1 to 256. Download URLs are fetched
         /// ahead, for as many rows again.
         /// </summary>
@@ -206,8 +206,10 @@ namespace Dypls.Commands
                     prefetched = 1;
                     concurrency.Stepped();
                 }
-                await downloads.WaitAsync(token).ConfigureAwait(false);
-                var started = Stopwatch.StartNew();
+                // The saver holds a download slot from the GET to the body's last byte; the flush, sync and rename that
+                // follow need only the disk, and the next download starts meanwhile.
+                job.TransferSlots = downloads;
+                job.RunStopping = ex => StopRun(ex, row);
                 SaveResult r;
                 try
                 {
@@ -219,12 +221,8 @@ namespace Dypls.Commands
                     StopRun(ex, row);
                     throw;
                 }
-                finally
-                {
-                    downloads.Release();
-                }
                 // A row another run had saved took no transfer: its time says nothing about the network.
-                if (r.Status != DownloadStatus.Skipped) concurrency.Completed(r.Length, started.Elapsed);
+                if (r.Status != DownloadStatus.Skipped) concurrency.Completed(r.Length, r.TransferTime);
                 return new SavedRecording
                 {
                     CallId = request.CallId,

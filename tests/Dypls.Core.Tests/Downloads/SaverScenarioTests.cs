@@ -61,6 +61,16 @@ public sealed class SaverScenarioTests : IDisposable
         return Task.FromResult(new RecordFileUrl(urls[Math.Min(n, urls.Length - 1)], "R" + n.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow.AddHours(2), 1));
     });
 
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (watch.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException("the condition never came true");
+            await Task.Delay(10);
+        }
+    }
+
     private string[] HiddenFiles() => Directory.GetFiles(_dir, ".*", SearchOption.AllDirectories);
 
     private void WritePartial(byte[] bytes, string? validator, long total)
@@ -154,6 +164,54 @@ public sealed class SaverScenarioTests : IDisposable
         await using var server = new ScriptedObjectServer((ctx, _) => ScriptedObjectServer.ServeAsync(ctx, Object, ObjectETag, contentType));
         var r = await Saver().SaveAsync(Job(Base, server.Url(objectName)), null, CancellationToken.None);
         Assert.Equal(Base + extension, r.Path);
+    }
+
+    [Fact]
+    public async Task A_download_slot_is_held_from_the_request_to_the_last_byte_and_given_back()
+    {
+        var release = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = new ScriptedObjectServer(async (ctx, n) =>
+        {
+            if (n == 0) await release.Task; // the first answer waits: its slot stays taken meanwhile
+            await ScriptedObjectServer.ServeAsync(ctx, Object, ObjectETag);
+        });
+        var slots = new Dypls.Concurrency.DynamicSemaphore(1, 1);
+        var first = Job(Base, server.Url("call-1.mp3"));
+        first.TransferSlots = slots;
+        var second = Job(Path.Combine(_dir, "call-2"), server.Url("call-2.mp3"));
+        second.TransferSlots = slots;
+        var a = Saver().SaveAsync(first, null, CancellationToken.None);
+        await WaitUntil(() => server.Count == 1);
+        var b = Saver().SaveAsync(second, null, CancellationToken.None);
+        await Task.Delay(300);
+        Assert.Equal(1, server.Count); // the second GET waits for the slot
+        Assert.Equal(0, slots.Available);
+        release.SetResult(true);
+        var ra = await a;
+        var rb = await b;
+        Assert.Equal(2, server.Count);
+        Assert.Equal(1, slots.Available);
+        Assert.Equal(DownloadStatus.Downloaded, ra.Status);
+        Assert.Equal(DownloadStatus.Downloaded, rb.Status);
+        Assert.InRange(ra.TransferTime, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task A_failure_that_stops_the_run_is_told_before_the_slot_goes_back()
+    {
+        await using var server = new ScriptedObjectServer((ctx, _) => ScriptedObjectServer.ServeAsync(ctx, Object, ObjectETag));
+        var slots = new Dypls.Concurrency.DynamicSemaphore(1, 1);
+        var job = Job(Base, server.Url("call-1.mp3"));
+        job.TransferSlots = slots;
+        var availableWhenTold = -1;
+        job.RunStopping = _ => availableWhenTold = slots.Available;
+        var saver = Saver();
+        // A full disk, as the store reports it, raised while the body is written.
+        var full = new DyplsException("DiskFull", "the disk is full", stopsRun: true);
+        var ex = await Assert.ThrowsAsync<DyplsException>(() => saver.SaveAsync(job, _ => throw full, CancellationToken.None));
+        Assert.Same(full, ex);
+        Assert.Equal(0, availableWhenTold);
+        Assert.Equal(1, slots.Available);
     }
 
     [Fact]
