@@ -24,9 +24,8 @@ namespace Dypls.Downloads
                 if (rename(Encoding.UTF8.GetBytes(from + "\0"), Encoding.UTF8.GetBytes(to + "\0")) == 0) return;
                 var errno = Marshal.GetLastWin32Error();
                 // HResult carries errno as .NET's own IOExceptions do on Unix, so a full disk (ENOSPC) is told apart.
-                throw errno == 2
-                    ? new FileNotFoundException($"Could not find file '{from}'.", from)
-                    : new IOException($"could not rename '{from}' to '{to}' (errno {errno}).", errno);
+                if (errno == 2 && !File.Exists(from)) throw new FileNotFoundException($"Could not find file '{from}'.", from);
+                throw new IOException($"could not rename '{from}' to '{to}' (errno {errno}).", errno);
             }
             if (File.Exists(to)) File.Replace(from, to, null);
             else File.Move(from, to);

@@ -292,6 +292,89 @@ public sealed class SavePlannerTests : IDisposable
         Assert.Equal(SavePlanKind.Skip, Plan(p, "d").Kind); // looked up on disk
     }
 
+    private SavePlanner PerPool(int maxIndexedNames) =>
+        new(_dir, new FileNameTemplate("{PoolKey}/{CallId}"), false, RunStart, maxIndexedNames: maxIndexedNames);
+
+    private static SavePlan PlanIn(SavePlanner p, string pool, string callId) => p.Plan(callId, "2026-11-24 09:15:02", pool, null, null);
+
+    private void Saved(string pool, params string[] names)
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, pool));
+        foreach (var name in names) File.WriteAllText(Path.Combine(_dir, pool, name), "x");
+    }
+
+    [Fact]
+    public void A_folder_with_exactly_the_limit_of_recordings_is_listed()
+    {
+        Saved("P1", "x1.mp3", "x2.mp3");
+        var p = PerPool(2);
+        Assert.Equal(SavePlanKind.Skip, PlanIn(p, "P1", "x1").Kind);
+        Saved("P1", "n.mp3");
+        Assert.Equal(SavePlanKind.Download, PlanIn(p, "P1", "n").Kind); // the listing answers
+    }
+
+    [Fact]
+    public void A_folder_past_the_limit_gives_its_share_back_to_the_next()
+    {
+        Saved("P1", "a.mp3", "b.mp3", "c.mp3");
+        Saved("P2", "d.mp3");
+        var p = PerPool(2);
+        Assert.Equal(SavePlanKind.Download, PlanIn(p, "P1", "q").Kind);
+        Assert.Equal(SavePlanKind.Download, PlanIn(p, "P2", "r").Kind); // P2 is listed
+        Saved("P2", "s.mp3");
+        Assert.Equal(SavePlanKind.Download, PlanIn(p, "P2", "s").Kind);
+    }
+
+    [Fact]
+    public void Once_the_names_are_used_up_a_new_folder_is_looked_up_on_disk()
+    {
+        Saved("P1", "a.mp3", "b.mp3");
+        var p = PerPool(2);
+        Assert.Equal(SavePlanKind.Download, PlanIn(p, "P1", "q").Kind);
+        Assert.Equal(SavePlanKind.Download, PlanIn(p, "P2", "r").Kind);
+        Saved("P2", "s.mp3");
+        Assert.Equal(SavePlanKind.Skip, PlanIn(p, "P2", "s").Kind);
+    }
+
+    [Fact]
+    public void A_name_started_twice_counts_once_and_starting_in_an_unlisted_folder_is_harmless()
+    {
+        Saved("P1", "a.mp3", "b.mp3", "c.mp3");
+        Saved("P2", "d.mp3");
+        var p = PerPool(2);
+        var q = PlanIn(p, "P1", "q"); // P1: past the limit, looked up on disk
+        p.Started(q.FinalBase, new TaskCompletionSource<bool>().Task);
+        var y = PlanIn(p, "P2", "y"); // P2: one name
+        p.Started(y.FinalBase, new TaskCompletionSource<bool>().Task); // two
+        p.Started(y.FinalBase, new TaskCompletionSource<bool>().Task); // still two
+        Saved("P2", "z.mp3");
+        Assert.Equal(SavePlanKind.Download, PlanIn(p, "P2", "z").Kind); // still listed
+    }
+
+    [Fact]
+    public void A_folder_dropped_for_its_started_names_gives_its_share_back()
+    {
+        Saved("P1", "a.mp3");
+        Saved("P2", "d.mp3");
+        var p = PerPool(2);
+        p.Started(PlanIn(p, "P1", "b").FinalBase, new TaskCompletionSource<bool>().Task); // two
+        p.Started(PlanIn(p, "P1", "c").FinalBase, new TaskCompletionSource<bool>().Task); // three: P1 dropped
+        Assert.Equal(SavePlanKind.Download, PlanIn(p, "P2", "r").Kind); // P2 is listed
+        Saved("P2", "s.mp3");
+        Assert.Equal(SavePlanKind.Download, PlanIn(p, "P2", "s").Kind);
+    }
+
+    [Fact]
+    public void On_linux_only_names_before_an_extension_of_that_exact_case_count()
+    {
+        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux)) return;
+        Saved("P1", ".wav", "b.MP3", "a.mp3");
+        var p = PerPool(1);
+        Assert.Equal(SavePlanKind.Skip, PlanIn(p, "P1", "a").Kind);
+        Saved("P1", "n.mp3");
+        Assert.Equal(SavePlanKind.Download, PlanIn(p, "P1", "n").Kind); // one name: still listed
+    }
+
     [Fact]
     public void A_row_that_cannot_be_saved_has_no_file_name()
     {
