@@ -10,7 +10,7 @@ namespace Dypls.Downloads
     /// round trip on a network share, all on the pipeline thread). A name the listing shows is still checked on disk. A
     /// recording finished after the listing, by an overlapping run, is not seen here: that row gets its URL and the save
     /// engine, which looks again under the recording's lock, reports it as skipped. Names this run starts are looked up
-    /// on disk from then on. Memory stays bounded: past <see cref="MaxNames"/> names a folder is looked up on disk only.
+    /// on disk from then on. Memory stays bounded: past a limit of names (<see cref="DefaultMaxNames"/>) a folder is looked up on disk only.
     /// Used from one thread (the planner's).
     /// </summary>
     internal sealed class FinishedIndex
@@ -25,6 +25,7 @@ namespace Dypls.Downloads
         private const string StartedMark = "/";
 
         private readonly StringComparer _comparer;
+        private readonly StringComparison _extensionComparison;
         private readonly int _maxNames;
         private readonly Dictionary<string, HashSet<string>?> _folders;
         private int _names;
@@ -32,11 +33,10 @@ namespace Dypls.Downloads
         public FinishedIndex(StringComparer comparer, int maxNames = DefaultMaxNames)
         {
             _comparer = comparer;
+            _extensionComparison = comparer == StringComparer.Ordinal ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
             _maxNames = maxNames;
             _folders = new Dictionary<string, HashSet<string>?>(comparer);
         }
-
-        public int MaxNames => _maxNames;
 
         /// <summary>The finished file for <paramref name="finalBase"/> (<paramref name="preferredExtension"/> first), or null.</summary>
         public string? Find(string finalBase, string? preferredExtension)
@@ -44,12 +44,8 @@ namespace Dypls.Downloads
             var names = NamesIn(Path.GetDirectoryName(finalBase) ?? ".");
             var name = Path.GetFileName(finalBase);
             if (names is null || names.Contains(name + StartedMark)) return RecordingStore.FindFinished(finalBase, preferredExtension);
-            if (preferredExtension != null && Confirmed(names, finalBase, name, preferredExtension)) return finalBase + preferredExtension;
-            foreach (var ext in RecordingStore.KnownExtensions)
-            {
-                if (Confirmed(names, finalBase, name, ext)) return finalBase + ext;
-            }
-            return null;
+            // Listed when it shows on disk, and the file is still there (it may have been deleted or replaced since).
+            return RecordingStore.FindFinished(finalBase, preferredExtension, path => names.Contains(Path.GetFileName(path)) && File.Exists(path));
         }
 
         /// <summary>This run saves <paramref name="finalBase"/>: from now on it is looked up on disk.</summary>
@@ -59,10 +55,6 @@ namespace Dypls.Downloads
             if (!_folders.TryGetValue(folder, out var names) || names is null) return;
             if (names.Add(Path.GetFileName(finalBase) + StartedMark) && ++_names > _maxNames) Drop(folder, names);
         }
-
-        // Listed when it shows on disk, and the file is still there (it may have been deleted or replaced since).
-        private static bool Confirmed(HashSet<string> names, string finalBase, string name, string ext) =>
-            names.Contains(name + ext) && File.Exists(finalBase + ext);
 
         private HashSet<string>? NamesIn(string folder)
         {
@@ -108,7 +100,7 @@ namespace Dypls.Downloads
         {
             foreach (var ext in RecordingStore.KnownExtensions)
             {
-                if (name.Length > ext.Length && name.EndsWith(ext, _comparer == StringComparer.Ordinal ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase))
+                if (name.Length > ext.Length && name.EndsWith(ext, _extensionComparison))
                     return true;
             }
             return false;

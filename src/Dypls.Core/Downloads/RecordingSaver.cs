@@ -131,7 +131,8 @@ namespace Dypls.Downloads
             using var slot = await TransferSlot.EnterAsync(job.TransferSlots, cancellationToken).ConfigureAwait(false);
             try
             {
-                return await FetchInSlotAsync(lease, url, target, group, saved, slot, onBytes, cancellationToken).ConfigureAwait(false);
+                var (path, length, resumed, md5) = await FetchInSlotAsync(lease, url, target, group, saved, slot, onBytes, cancellationToken).ConfigureAwait(false);
+                return (path, length, resumed, md5, slot.Held);
             }
             catch (DyplsException ex) when (ex.StopsRun && job.RunStopping != null)
             {
@@ -140,7 +141,7 @@ namespace Dypls.Downloads
             }
         }
 
-        private async Task<(string Path, long Length, bool Resumed, string? Md5, TimeSpan Held)> FetchInSlotAsync(
+        private async Task<(string Path, long Length, bool Resumed, string? Md5)> FetchInSlotAsync(
             RecordingLease lease, RecordFileUrl url, Uri target, GroupSync? group, PartialState saved, TransferSlot slot, Action<long>? onBytes, CancellationToken cancellationToken)
         {
             using var response = await _transfer.OpenAsync(target, saved.CanResume ? saved.Length : 0, saved.Validator, cancellationToken).ConfigureAwait(false);
@@ -156,7 +157,7 @@ namespace Dypls.Downloads
                     // The last run stopped between the last byte and the rename: the partial file is already whole.
                     slot.Dispose();
                     HashFile(lease.PartialPath, md5);
-                    return Finish(lease, url, response.MediaType, saved.Validator, saved.Length, resumed: true, md5, slot.Held, cancellationToken);
+                    return Finish(lease, url, response.MediaType, saved.Validator, saved.Length, resumed: true, md5, cancellationToken);
                 case TransferKind.Rest:
                     validator = saved.Validator;
                     total = response.Total;
@@ -173,7 +174,7 @@ namespace Dypls.Downloads
             if (total >= 0 && length != total)
                 throw new TransferFailure("DownloadIncomplete", $"the transfer ended at {length} of {total} bytes.", transient: true);
             if (group != null) await SyncInGroupAsync(group, lease.PartialPath).ConfigureAwait(false);
-            return Finish(lease, url, response.MediaType, validator, length, response.Kind == TransferKind.Rest, md5, slot.Held, cancellationToken);
+            return Finish(lease, url, response.MediaType, validator, length, response.Kind == TransferKind.Rest, md5, cancellationToken);
         }
 
         /// <summary>
@@ -205,7 +206,7 @@ namespace Dypls.Downloads
         }
 
         /// <summary>Checks the MD5 against a plain-MD5 ETag and moves the partial file to its final name.</summary>
-        private static (string, long, bool, string?, TimeSpan) Finish(RecordingLease lease, RecordFileUrl url, string? mediaType, string? etag, long length, bool resumed, IncrementalHash md5, TimeSpan held, CancellationToken cancellationToken)
+        private static (string, long, bool, string?) Finish(RecordingLease lease, RecordFileUrl url, string? mediaType, string? etag, long length, bool resumed, IncrementalHash md5, CancellationToken cancellationToken)
         {
             string? checkedMd5 = null;
             var expected = etag?.Trim('"');
@@ -216,7 +217,7 @@ namespace Dypls.Downloads
                     throw new TransferFailure("ChecksumMismatch", $"the saved bytes do not match the server's MD5 ({expected}); starting over.", transient: true, restart: true);
             }
             var final = lease.Commit(DownloadUrlPolicy.ExtensionFor(url.DownloadUrl, mediaType), cancellationToken);
-            return (final, length, resumed, checkedMd5, held);
+            return (final, length, resumed, checkedMd5);
         }
 
         /// <summary>The group sync of the partial file's folder; null where each file is flushed on its own (see <see cref="GroupSync.Slow"/>).</summary>

@@ -35,15 +35,19 @@ namespace Dypls.Downloads
             return Path.Combine(dir, "." + Path.GetFileName(finalBase) + suffix);
         }
 
-        /// <summary>The finished file for this base path, if any (<paramref name="preferredExtension"/> first, then every known extension).</summary>
-        public static string? FindFinished(string finalBase, string? preferredExtension = null)
+        /// <summary>
+        /// The finished file for this base path, if any (<paramref name="preferredExtension"/> first, then every known
+        /// extension). <paramref name="isFinished"/> tells whether a path is there (default: File.Exists).
+        /// </summary>
+        public static string? FindFinished(string finalBase, string? preferredExtension = null, Func<string, bool>? isFinished = null)
         {
-            if (preferredExtension != null && File.Exists(finalBase + preferredExtension)) return finalBase + preferredExtension;
+            isFinished ??= File.Exists;
+            if (preferredExtension != null && isFinished(finalBase + preferredExtension)) return finalBase + preferredExtension;
             foreach (var ext in KnownExtensions)
             {
                 if (string.Equals(ext, preferredExtension, StringComparison.Ordinal)) continue; // looked at above
                 var p = finalBase + ext;
-                if (File.Exists(p)) return p;
+                if (isFinished(p)) return p;
             }
             return null;
         }
