@@ -177,6 +177,9 @@ $all = foreach ($name in $Profile) {
             $auto.spanCpuSeconds, (@($sdk | Where-Object C -eq 16)[0].R.cpuSeconds))
     }
     finally { Stop-DyplsEmulator $emu }
+    # The 5 MB profiles write about 10 GB each: their files go as soon as they are measured (a few hundred inodes, so no
+    # slow creates after it), or the bench alone could fill the disk.
+    if ($p.Size -ge 1MB) { Get-ChildItem -LiteralPath $OutDir -Directory -Filter "$name-*" | Remove-Item -Recurse -Force -ErrorAction SilentlyContinue }
 }
 $all | Format-Table Profile, Who, Setting, Seconds, RowsPerSecond, SpanCpu, WallSeconds, ProcessCpu, MachineCpu, PeakMB, Note -AutoSize | Out-String -Width 220 | Write-Host
 Write-Host 'Seconds and SpanCpu: first row to last result inside the process (Dypls: the warm pwsh; SDK peer: as it prints it). WallSeconds and ProcessCpu: the whole process, start-up included. MachineCpu: every CPU of the machine over the whole process (emulator and kernel writeback included; meaningful on a quiet machine only).'

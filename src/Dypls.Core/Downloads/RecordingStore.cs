@@ -62,7 +62,7 @@ namespace Dypls.Downloads
         {
             var lockPath = LockPathFor(finalBase);
             var partial = PartialPathFor(finalBase);
-            var random = new Random(Guid.NewGuid().GetHashCode());
+            Random? random = null; // only a wait needs one: seeding it costs more than the rest of an uncontended acquire
             var lastSign = default(OwnerSign);
             var lastProgress = DateTime.UtcNow;
             var announced = false;
@@ -105,6 +105,7 @@ namespace Dypls.Downloads
                     announced = true;
                     trace?.Invoke($"'{Path.GetFileName(finalBase)}' is being saved by another run; waiting for it.");
                 }
+                random ??= new Random(Guid.NewGuid().GetHashCode());
                 await Task.Delay(100 + random.Next(150), cancellationToken).ConfigureAwait(false);
             }
         }

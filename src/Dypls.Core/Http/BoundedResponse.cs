@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.IO;
 using System.Net.Http;
 using System.Text;
@@ -56,16 +57,28 @@ namespace Dypls.Http
         public async Task<string> ReadCappedTextAsync(HttpContent content, int maxBytes)
         {
             var stream = await WaitAsync(content.ReadAsStreamAsync()).ConfigureAwait(false);
-            var buffer = new byte[Math.Min(maxBytes, 16 * 1024)];
-            using var collected = new MemoryStream();
-            while (collected.Length < maxBytes)
+            // Pooled (every API answer comes through here); given back only when no abandoned read may still write into it.
+            var size = Math.Min(maxBytes, 16 * 1024);
+            var buffer = ArrayPool<byte>.Shared.Rent(size);
+            var noReadPending = true;
+            try
             {
-                var want = (int)Math.Min(buffer.Length, maxBytes - collected.Length);
-                var n = await WaitAsync(stream.ReadAsync(buffer, 0, want, _deadline)).ConfigureAwait(false);
-                if (n == 0) break;
-                collected.Write(buffer, 0, n);
+                using var collected = new MemoryStream();
+                while (collected.Length < maxBytes)
+                {
+                    var want = (int)Math.Min(size, maxBytes - collected.Length);
+                    noReadPending = false;
+                    var n = await WaitAsync(stream.ReadAsync(buffer, 0, want, _deadline)).ConfigureAwait(false);
+                    noReadPending = true;
+                    if (n == 0) break;
+                    collected.Write(buffer, 0, n);
+                }
+                return Encoding.UTF8.GetString(collected.GetBuffer(), 0, (int)collected.Length);
             }
-            return Encoding.UTF8.GetString(collected.GetBuffer(), 0, (int)collected.Length);
+            finally
+            {
+                if (noReadPending) ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 }
