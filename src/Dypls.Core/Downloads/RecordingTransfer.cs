@@ -36,6 +36,9 @@ namespace Dypls.Downloads
 
         public TimeSpan IdleTimeout => _idleTimeout;
 
+        /// <summary>Where copy buffers come from; tests count what goes back.</summary>
+        internal ArrayPool<byte> BufferPool { get; set; } = ArrayPool<byte>.Shared;
+
         /// <summary>
         /// Sends the GET and reads the headers. <paramref name="resumeFrom"/> &gt; 0 asks for the rest of the object, guarded by
         /// <paramref name="ifRange"/> so a changed object comes back whole (200) instead of a mismatched tail.
@@ -209,7 +212,8 @@ namespace Dypls.Downloads
 
             // Pooled: a new 64 KB buffer per recording was 128 MB to zero and collect per 2,000 recordings. It goes back to
             // the pool only when no read can still be writing into it (a read given up on a stall may yet complete).
-            var buffer = ArrayPool<byte>.Shared.Rent(_transfer.BufferSize);
+            var pool = _transfer.BufferPool;
+            var buffer = pool.Rent(_transfer.BufferSize);
             var noReadPending = true;
             try
             {
@@ -251,7 +255,7 @@ namespace Dypls.Downloads
             }
             finally
             {
-                if (noReadPending) ArrayPool<byte>.Shared.Return(buffer);
+                if (noReadPending) pool.Return(buffer);
             }
         }
 
