@@ -33,7 +33,7 @@ $profiles = @{
     far  = @{ Rows = 300; ApiMs = 250; FirstByteMs = 300; Size = 64KB; TotalBps = 0 }
     thin = @{ Rows = 60; ApiMs = 20; FirstByteMs = 30; Size = 500KB; TotalBps = 4MB }
     # The cost per recording: no latency at all, so the CPU is the limit.
-    zero = @{ Rows = 2000; ApiMs = 0; FirstByteMs = 0; Size = 64KB; TotalBps = 0; Sweep = @(16, 32) }
+    zero = @{ Rows = 2000; ApiMs = 0; FirstByteMs = 0; Size = 64KB; TotalBps = 0; Sweep = @(16, 32); WarmRows = 500 }
     # Large recordings: bytes, not requests, are the work; peak memory must stay flat.
     big  = @{ Rows = 200; ApiMs = 0; FirstByteMs = 0; Size = 5MB; TotalBps = 0; Sweep = @(16) }
     # The same at the latencies of Invoke-Bench.ps1 (40 ms API, 80 ms to the first byte): where the issue measured 2.2x.
@@ -64,7 +64,10 @@ function New-Csv([string] $Path, [int] $Count, [string] $Prefix) {
 
 # One Dypls run in a fresh pwsh: seconds and CPU from the first row to the last result (warm process), and the whole
 # process's wall time and CPU (start-up and import included).
-function Invoke-Dypls([string] $Ep, [string] $Csv, [string] $Dest, [string] $Limit, [string] $Module = $module) {
+function Invoke-Dypls([string] $Ep, [string] $Csv, [string] $Dest, [string] $Limit, [string] $Module = $module, [switch] $Verbose) {
+    # Measured runs are plain, as a runbook runs them: -Verbose builds and writes several lines per row (about a tenth
+    # more CPU at zero latency). Only the extra run that tells where Auto settled asks for it.
+    $tail = if ($Verbose) { "-Verbose 4>&1 | Where-Object { `$_ -is [System.Management.Automation.VerboseRecord] -and `$_.Message -match 'ended at' } | Select-Object -Last 1" } else { '| Out-Null' }
     $script = @"
 `$ProgressPreference = 'SilentlyContinue'
 Import-Module '$Module'
@@ -73,7 +76,7 @@ Import-Module '$Module'
 `$p = [Diagnostics.Process]::GetCurrentProcess()
 `$cpu0 = `$p.TotalProcessorTime
 `$sw = [Diagnostics.Stopwatch]::StartNew()
-`$v = `$rows | Save-DyplsRecording -Destination '$Dest' -Endpoint '$Ep' -Credential `$cred -ThrottleLimit $Limit -Verbose 4>&1 | Where-Object { `$_ -is [System.Management.Automation.VerboseRecord] -and `$_.Message -match 'ended at' } | Select-Object -Last 1
+`$v = `$rows | Save-DyplsRecording -Destination '$Dest' -Endpoint '$Ep' -Credential `$cred -ThrottleLimit $Limit $tail
 `$sw.Stop(); `$p.Refresh()
 'BENCH:' + (@{ seconds = `$sw.Elapsed.TotalSeconds; spanCpuSeconds = (`$p.TotalProcessorTime - `$cpu0).TotalSeconds; cpuSeconds = `$p.TotalProcessorTime.TotalSeconds; peakMB = `$p.PeakWorkingSet64 / 1MB; settled = "`$(`$v.Message)" } | ConvertTo-Json -Compress)
 "@
@@ -143,7 +146,9 @@ $all = foreach ($name in $Profile) {
         }
         # A fresh emulator compiles its code on the first requests: one unmeasured run first, so the first measured setting
         # (Auto) pays no more than the others.
-        $csv = Join-Path $OutDir "$name-warm.csv"; New-Csv $csv ([math]::Min(100, $p.Rows)) "$name-warm-"; $null = Invoke-Dypls $ep $csv (& $run 'warm') 16
+        # Where the emulator's CPU is the limit (zero latency) it needs more rows than that before its code has settled.
+        $warmRows = if ($p.ContainsKey('WarmRows')) { $p.WarmRows } else { [math]::Min(100, $p.Rows) }
+        $csv = Join-Path $OutDir "$name-warm.csv"; New-Csv $csv $warmRows "$name-warm-"; $null = Invoke-Dypls $ep $csv (& $run 'warm') 16
         # Each run gets its own CSV prefix, so no run finds another's files.
         # Auto and the best fixed setting take turns (Auto, the sweep; then Auto, best; Auto, best), so a slow stretch of
         # the shared machine does not fall on one of them only.
@@ -160,6 +165,9 @@ $all = foreach ($name in $Profile) {
             $csv = Join-Path $OutDir "$name-b$i.csv"; New-Csv $csv $p.Rows "$name-b$i-"; $bestRuns.Add((Invoke-Dypls $ep $csv (& $run 'best') $best))
         }
         $auto = Get-Median $autoRuns
+        # Where Auto settled, from one more (unmeasured) run with -Verbose.
+        $csv = Join-Path $OutDir "$name-auto-v.csv"; New-Csv $csv $p.Rows "$name-av-"
+        $auto | Add-Member -Force settled (Invoke-Dypls $ep $csv (& $run 'auto-v') 'Auto' -Verbose).settled
         & $add 'Dypls' 'Auto' $auto
         foreach ($f in $fixed) { if ($f.C -ne $best) { & $add 'Dypls' "$($f.C)" $f.R } }
         & $add 'Dypls' "$best (best fixed, median)" (Get-Median $bestRuns)
