@@ -113,6 +113,16 @@ public class SigningTests
         Assert.Equal("%2B", PercentEncoding.Encode("+"));
     }
 
+    /// <summary>A name or value with nothing to escape comes back as it is, not copied (signing escapes each one twice).</summary>
+    [Fact]
+    public void PercentEncoding_LeavesAnUnreservedStringUncopied()
+    {
+        var value = string.Concat("QueryRecordFile", "DownloadUrl-2017_05.25~");
+        Assert.Same(value, PercentEncoding.Encode(value));
+        Assert.Same(string.Empty, PercentEncoding.Encode(string.Empty));
+        Assert.Equal("ab%20c", PercentEncoding.Encode("ab c"));
+    }
+
     /// <summary>Random multi-byte UTF-8 strings (Chinese, emoji, accents): decoding the encoding gives the UTF-8 bytes back.</summary>
     [Fact]
     public void PercentEncoding_MultiByteUtf8_RoundTripsAndUsesOnlyAllowedCharacters()
