@@ -210,17 +210,9 @@ namespace Dypls.Commands
                 // follow need only the disk, and the next download starts meanwhile.
                 job.TransferSlots = downloads;
                 job.RunStopping = ex => StopRun(ex, row);
-                SaveResult r;
-                try
-                {
-                    if (logging) runner.Verbose($"CallId '{request.CallIdForDisplay}': saving to '{plan.FinalBase}.*'.");
-                    r = await saver.SaveAsync(job, n => Interlocked.Add(ref _bytes, n), token).ConfigureAwait(false);
-                }
-                catch (DyplsException ex) when (ex.StopsRun)
-                {
-                    StopRun(ex, row);
-                    throw;
-                }
+                // A failure that stops the run is told by FailFast, before the runner gives the row's slot back.
+                if (logging) runner.Verbose($"CallId '{request.CallIdForDisplay}': saving to '{plan.FinalBase}.*'.");
+                var r = await saver.SaveAsync(job, n => Interlocked.Add(ref _bytes, n), token).ConfigureAwait(false);
                 // A row another run had saved took no transfer: its time says nothing about the network.
                 if (r.Status != DownloadStatus.Skipped) concurrency.Completed(r.Length, r.TransferTime);
                 return new SavedRecording
