@@ -210,52 +210,43 @@ namespace Dypls.Downloads
             // Framework): this never waits and never fails; a broken or stalled body shows at the first read below.
             var source = await _response.Content.ReadAsStreamAsync().ConfigureAwait(false);
 
-            // Pooled: a new 64 KB buffer per recording was 128 MB to zero and collect per 2,000 recordings. It goes back to
-            // the pool only when no read can still be writing into it (a read given up on a stall may yet complete).
-            var pool = _transfer.BufferPool;
-            var buffer = pool.Rent(_transfer.BufferSize);
-            var noReadPending = true;
-            try
+            // Pooled: a new 64 KB buffer per recording was 128 MB to zero and collect per 2,000 recordings.
+            using var pooled = new PooledReadBuffer(_transfer.BufferSize, _transfer.BufferPool);
+            var buffer = pooled.Array;
+            while (true)
             {
-                while (true)
+                // A stalled body never ends by itself: each read must bring bytes within the idle timeout.
+                _idle.CancelAfter(_transfer.IdleTimeout);
+                int read;
+                pooled.BeginRead();
+                try
                 {
-                    // A stalled body never ends by itself: each read must bring bytes within the idle timeout.
-                    _idle.CancelAfter(_transfer.IdleTimeout);
-                    int read;
-                    noReadPending = false;
-                    try
-                    {
-                        read = await _bounded.WaitAsync(source.ReadAsync(buffer, 0, _transfer.BufferSize, _idle.Token)).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        throw Stalled();
-                    }
-                    catch (Exception ex) when (ex is IOException || ex is HttpRequestException || ex is ObjectDisposedException)
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        throw new TransferFailure("DownloadInterrupted", "the transfer was cut off: " + ex.Message, transient: true, inner: ex);
-                    }
-                    noReadPending = true;
-                    if (read == 0) return;
-                    try
-                    {
-                        // A plain write: it only copies into the page cache, and an asynchronous file write on Unix is a
-                        // thread-pool hop per chunk (measured: thread-pool wake-ups and their spinning were the largest CPU
-                        // cost of a slow, shared link). The read above is what waits.
-                        destination.Write(buffer, 0, read);
-                    }
-                    catch (IOException ex)
-                    {
-                        throw StorageErrors.ForWrite(ex, "write", (destination as FileStream)?.Name ?? "the partial file");
-                    }
-                    hash.AppendData(buffer, 0, read);
-                    onBytes?.Invoke(read);
+                    read = await _bounded.WaitAsync(source.ReadAsync(buffer, 0, _transfer.BufferSize, _idle.Token)).ConfigureAwait(false);
                 }
-            }
-            finally
-            {
-                if (noReadPending) pool.Return(buffer);
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw Stalled();
+                }
+                catch (Exception ex) when (ex is IOException || ex is HttpRequestException || ex is ObjectDisposedException)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    throw new TransferFailure("DownloadInterrupted", "the transfer was cut off: " + ex.Message, transient: true, inner: ex);
+                }
+                pooled.EndRead();
+                if (read == 0) return;
+                try
+                {
+                    // A plain write: it only copies into the page cache, and an asynchronous file write on Unix is a
+                    // thread-pool hop per chunk (measured: thread-pool wake-ups and their spinning were the largest CPU cost
+                    // of a slow, shared link). The read above is what waits.
+                    destination.Write(buffer, 0, read);
+                }
+                catch (IOException ex)
+                {
+                    throw StorageErrors.ForWrite(ex, "write", (destination as FileStream)?.Name ?? "the partial file");
+                }
+                hash.AppendData(buffer, 0, read);
+                onBytes?.Invoke(read);
             }
         }
 

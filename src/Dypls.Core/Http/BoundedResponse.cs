@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.IO;
 using System.Net.Http;
 using System.Text;
@@ -57,28 +56,20 @@ namespace Dypls.Http
         public async Task<string> ReadCappedTextAsync(HttpContent content, int maxBytes)
         {
             var stream = await WaitAsync(content.ReadAsStreamAsync()).ConfigureAwait(false);
-            // Pooled (every API answer comes through here); given back only when no abandoned read may still write into it.
+            // Pooled: every API answer comes through here.
             var size = Math.Min(maxBytes, 16 * 1024);
-            var buffer = ArrayPool<byte>.Shared.Rent(size);
-            var noReadPending = true;
-            try
+            using var pooled = new PooledReadBuffer(size);
+            using var collected = new MemoryStream();
+            while (collected.Length < maxBytes)
             {
-                using var collected = new MemoryStream();
-                while (collected.Length < maxBytes)
-                {
-                    var want = (int)Math.Min(size, maxBytes - collected.Length);
-                    noReadPending = false;
-                    var n = await WaitAsync(stream.ReadAsync(buffer, 0, want, _deadline)).ConfigureAwait(false);
-                    noReadPending = true;
-                    if (n == 0) break;
-                    collected.Write(buffer, 0, n);
-                }
-                return Encoding.UTF8.GetString(collected.GetBuffer(), 0, (int)collected.Length);
+                var want = (int)Math.Min(size, maxBytes - collected.Length);
+                pooled.BeginRead();
+                var n = await WaitAsync(stream.ReadAsync(pooled.Array, 0, want, _deadline)).ConfigureAwait(false);
+                pooled.EndRead();
+                if (n == 0) break;
+                collected.Write(pooled.Array, 0, n);
             }
-            finally
-            {
-                if (noReadPending) ArrayPool<byte>.Shared.Return(buffer);
-            }
+            return Encoding.UTF8.GetString(collected.GetBuffer(), 0, (int)collected.Length);
         }
     }
 }
