@@ -83,14 +83,17 @@ Import-Module '$Module'
     $cmd = Get-PwshCommand
     $exe = $cmd[0]; $rest = @($cmd | Select-Object -Skip 1)
     $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
+    $null = Sync-Disk
     $busy0 = Get-MachineBusySeconds
     $wall = [Diagnostics.Stopwatch]::StartNew()
     $out = & $exe @rest -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand $encoded 2>&1 | Out-String
     $wall.Stop()
     $busy1 = Get-MachineBusySeconds
+    $syncAfter = Sync-Disk
     $m = [regex]::Match($out, 'BENCH:(\{.*\})')
     if (-not $m.Success) { throw "Dypls run failed: $out" }
     $r = $m.Groups[1].Value | ConvertFrom-Json
+    $r | Add-Member syncAfterSeconds $syncAfter
     $r | Add-Member wallSeconds $wall.Elapsed.TotalSeconds
     $r | Add-Member machineCpuSeconds $(if ($null -ne $busy0) { $busy1 - $busy0 } else { $null })
     $r
@@ -99,18 +102,32 @@ Import-Module '$Module'
 function Invoke-Sdk([string] $Ep, [string] $Csv, [string] $Dest, [int] $Concurrency) {
     $env:DYPLS_BENCH_REPORT = '1'
     try {
+        $null = Sync-Disk
         $busy0 = Get-MachineBusySeconds
         $wall = [Diagnostics.Stopwatch]::StartNew()
         $out = node (Join-Path $interop 'popcore-bench-peer.js') $Ep $keys.AccessKeyId $keys.AccessKeySecret $Csv $Dest $Concurrency 2>&1 | Out-String
         $wall.Stop()
         $busy1 = Get-MachineBusySeconds
         if ($LASTEXITCODE -ne 0) { throw "SDK peer failed: $out" }
+        $syncAfter = Sync-Disk
     }
     finally { Remove-Item Env:DYPLS_BENCH_REPORT }
     $r = [regex]::Match($out, 'BENCH:(\{.*\})').Groups[1].Value | ConvertFrom-Json
+    $r | Add-Member syncAfterSeconds $syncAfter
     $r | Add-Member wallSeconds $wall.Elapsed.TotalSeconds
     $r | Add-Member machineCpuSeconds $(if ($null -ne $busy0) { $busy1 - $busy0 } else { $null })
     $r
+}
+
+# Writes every dirty page of the machine to disk and returns the seconds it took (0 where there is no `sync`). Before a
+# measured run: a client that syncs (Dypls) would otherwise also write what the run before it left dirty, 1 GB after a
+# 5 MB profile's SDK run. After one: the time until that run's bytes were on disk (the SDK peer leaves them in the page
+# cache when it reports done; Dypls's are already there), so the two can be compared at equal durability.
+function Sync-Disk {
+    if (-not (Get-Command sync -CommandType Application -ErrorAction SilentlyContinue)) { return 0 }
+    $watch = [Diagnostics.Stopwatch]::StartNew()
+    sync
+    $watch.Elapsed.TotalSeconds
 }
 
 # CPU-seconds the whole machine was busy (Linux: /proc/stat; every process, the kernel's writeback threads too), or $null.
@@ -140,6 +157,7 @@ $all = foreach ($name in $Profile) {
             param($who, $setting, $r)
             $results.Add([pscustomobject]@{ Profile = $name; Who = $who; Setting = $setting; Seconds = [math]::Round($r.seconds, 2)
                 RowsPerSecond = [math]::Round($p.Rows / $r.seconds, 1); SpanCpu = [math]::Round($r.spanCpuSeconds, 2)
+                ToDisk = [math]::Round($r.seconds + $r.syncAfterSeconds, 2)
                 WallSeconds = [math]::Round($r.wallSeconds, 2); ProcessCpu = [math]::Round($r.cpuSeconds, 2)
                 MachineCpu = $(if ($null -ne $r.machineCpuSeconds) { [math]::Round($r.machineCpuSeconds, 2) } else { $null })
                 PeakMB = $(if ($r.PSObject.Properties['peakMB']) { [math]::Round($r.peakMB) } else { $null }); Note = $(if ($r.PSObject.Properties['settled']) { $r.settled } else { '' }) })
@@ -179,18 +197,19 @@ $all = foreach ($name in $Profile) {
         & $add 'SDK peer' "$($sdkBest.C) (best)" $sdkBest.R
         $results
         $bestFixed = ($results | Where-Object Setting -like '*best fixed*').Seconds
-        $sdk16 = ($results | Where-Object { $_.Who -eq 'SDK peer' -and $_.Setting -eq '16' }).Seconds
-        Write-Host ("  {0}: Auto is {1:0.00}x the best fixed ({2}), {3:0.00}x Dypls 0.1, {4:0.00}x the SDK peer at 16, {5:0.00}x the SDK peer at its best ({6}); CPU-s in the span: Auto {7:0.00}, SDK peer at 16 {8:0.00} (whole node process)" -f $name,
+        $sdk16R = @($sdk | Where-Object C -eq 16)[0].R
+        $sdk16 = $sdk16R.seconds
+        Write-Host ("  {0}: Auto is {1:0.00}x the best fixed ({2}), {3:0.00}x Dypls 0.1, {4:0.00}x the SDK peer at 16 ({9:0.00}x until the bytes are on disk), {5:0.00}x the SDK peer at its best ({6}); CPU-s in the span: Auto {7:0.00}, SDK peer at 16 {8:0.00} (whole node process)" -f $name,
             ($bestFixed / $auto.seconds), $best, ($v01.seconds / $auto.seconds), ($sdk16 / $auto.seconds), ($sdkBest.R.seconds / $auto.seconds), $sdkBest.C,
-            $auto.spanCpuSeconds, (@($sdk | Where-Object C -eq 16)[0].R.cpuSeconds))
+            $auto.spanCpuSeconds, (@($sdk | Where-Object C -eq 16)[0].R.cpuSeconds), (($sdk16R.seconds + $sdk16R.syncAfterSeconds) / ($auto.seconds + $auto.syncAfterSeconds)))
     }
     finally { Stop-DyplsEmulator $emu }
     # The 5 MB profiles write about 10 GB each: their files go as soon as they are measured (a few hundred inodes, so no
     # slow creates after it), or the bench alone could fill the disk.
     if ($p.Size -ge 1MB) { Get-ChildItem -LiteralPath $OutDir -Directory -Filter "$name-*" | Remove-Item -Recurse -Force -ErrorAction SilentlyContinue }
 }
-$all | Format-Table Profile, Who, Setting, Seconds, RowsPerSecond, SpanCpu, WallSeconds, ProcessCpu, MachineCpu, PeakMB, Note -AutoSize | Out-String -Width 220 | Write-Host
-Write-Host 'Seconds and SpanCpu: first row to last result inside the process (Dypls: the warm pwsh; SDK peer: as it prints it). WallSeconds and ProcessCpu: the whole process, start-up included. MachineCpu: every CPU of the machine over the whole process (emulator and kernel writeback included; meaningful on a quiet machine only).'
+$all | Format-Table Profile, Who, Setting, Seconds, RowsPerSecond, SpanCpu, ToDisk, WallSeconds, ProcessCpu, MachineCpu, PeakMB, Note -AutoSize | Out-String -Width 220 | Write-Host
+Write-Host 'Seconds and SpanCpu: first row to last result inside the process (Dypls: the warm pwsh; SDK peer: as it prints it). ToDisk: Seconds plus the `sync` after the process (the time until its bytes were on disk; every run starts after a `sync`). WallSeconds and ProcessCpu: the whole process, start-up included. MachineCpu: every CPU of the machine over the whole process (emulator and kernel writeback included; meaningful on a quiet machine only).'
 $all | ConvertTo-Json | Set-Content (Join-Path $OutDir 'profiles.json')
 # This run's predecessor, and any left by a run that stopped before its end.
 Get-Item "$OutDir.old-*" -ErrorAction SilentlyContinue | Remove-Item -Recurse -Force -ErrorAction SilentlyContinue
