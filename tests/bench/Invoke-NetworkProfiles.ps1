@@ -119,6 +119,33 @@ function Invoke-Sdk([string] $Ep, [string] $Csv, [string] $Dest, [int] $Concurre
     $r
 }
 
+# The floor: curl fetching the same recordings at 16 at once into /dev/null (no file, no hash), after the URLs were
+# fetched by Get-DyplsRecordUrl in a child pwsh. What the emulator and the loopback alone cost on this machine; no client
+# that keeps the bytes can be faster. $null where curl has no --parallel (before 7.66).
+function Invoke-NullClient([string] $Ep, [string] $Csv, [string] $Work) {
+    $curl = Get-Command curl -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if (-not $curl -or -not ((& $curl.Source --help all 2>$null) -match '--parallel-max')) { return $null }
+    $urls = "$Work.urls"; $config = "$Work.curl"
+    $script = @"
+Import-Module '$module'
+`$cred = [pscredential]::new('$($keys.AccessKeyId)', (ConvertTo-SecureString '$($keys.AccessKeySecret)' -AsPlainText -Force))
+Import-Csv '$Csv' | Get-DyplsRecordUrl -Endpoint '$Ep' -Credential `$cred | ForEach-Object Url | Set-Content '$urls'
+"@
+    $cmd = Get-PwshCommand
+    & $cmd[0] @($cmd | Select-Object -Skip 1) -NoProfile -NonInteractive -EncodedCommand ([Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))) | Out-Null
+    try {
+        # The URLs carry signatures: they live only in these two files, deleted below.
+        (Get-Content $urls | ForEach-Object { "url = `"$_`"`noutput = `"/dev/null`"" }) -join "`n" | Set-Content $config
+        $null = Sync-Disk
+        $wall = [Diagnostics.Stopwatch]::StartNew()
+        & $curl.Source --silent --fail --parallel --parallel-max 16 --config $config
+        $wall.Stop()
+        if ($LASTEXITCODE -ne 0) { throw "curl failed ($LASTEXITCODE)" }
+        [pscustomobject]@{ seconds = $wall.Elapsed.TotalSeconds; spanCpuSeconds = $null; cpuSeconds = $null; wallSeconds = $wall.Elapsed.TotalSeconds; machineCpuSeconds = $null; syncAfterSeconds = 0 }
+    }
+    finally { Remove-Item -LiteralPath $urls, $config -ErrorAction SilentlyContinue }
+}
+
 # Writes every dirty page of the machine to disk and returns the seconds it took (0 where there is no `sync`). Before a
 # measured run: a client that syncs (Dypls) would otherwise also write what the run before it left dirty, 1 GB after a
 # 5 MB profile's SDK run. After one: the time until that run's bytes were on disk (the SDK peer leaves them in the page
@@ -156,9 +183,9 @@ $all = foreach ($name in $Profile) {
         $add = {
             param($who, $setting, $r)
             $results.Add([pscustomobject]@{ Profile = $name; Who = $who; Setting = $setting; Seconds = [math]::Round($r.seconds, 2)
-                RowsPerSecond = [math]::Round($p.Rows / $r.seconds, 1); SpanCpu = [math]::Round($r.spanCpuSeconds, 2)
+                RowsPerSecond = [math]::Round($p.Rows / $r.seconds, 1); SpanCpu = $(if ($null -ne $r.spanCpuSeconds) { [math]::Round($r.spanCpuSeconds, 2) } else { $null })
                 ToDisk = [math]::Round($r.seconds + $r.syncAfterSeconds, 2)
-                WallSeconds = [math]::Round($r.wallSeconds, 2); ProcessCpu = [math]::Round($r.cpuSeconds, 2)
+                WallSeconds = [math]::Round($r.wallSeconds, 2); ProcessCpu = $(if ($null -ne $r.cpuSeconds) { [math]::Round($r.cpuSeconds, 2) } else { $null })
                 MachineCpu = $(if ($null -ne $r.machineCpuSeconds) { [math]::Round($r.machineCpuSeconds, 2) } else { $null })
                 PeakMB = $(if ($r.PSObject.Properties['peakMB']) { [math]::Round($r.peakMB) } else { $null }); Note = $(if ($r.PSObject.Properties['settled']) { $r.settled } else { '' }) })
         }
@@ -195,6 +222,13 @@ $all = foreach ($name in $Profile) {
         foreach ($s in $sdk) { if ($s.C -eq 16) { & $add 'SDK peer' '16' $s.R } }
         $sdkBest = @($sdk | Sort-Object { $_.R.seconds })[0]
         & $add 'SDK peer' "$($sdkBest.C) (best)" $sdkBest.R
+        # Where bytes are the work, the floor any client meets on this machine.
+        if ($p.Size -ge 1MB) {
+            $csv = Join-Path $OutDir "$name-null.csv"; New-Csv $csv $p.Rows "$name-null-"
+            $floor = Invoke-NullClient $ep $csv (& $run 'null')
+            if ($floor) { & $add 'curl to /dev/null' '16' $floor }
+        }
+        else { $floor = $null }
         $results
         $bestFixed = ($results | Where-Object Setting -like '*best fixed*').Seconds
         $sdk16R = @($sdk | Where-Object C -eq 16)[0].R
@@ -202,6 +236,7 @@ $all = foreach ($name in $Profile) {
         Write-Host ("  {0}: Auto is {1:0.00}x the best fixed ({2}), {3:0.00}x Dypls 0.1, {4:0.00}x the SDK peer at 16 ({9:0.00}x until the bytes are on disk), {5:0.00}x the SDK peer at its best ({6}); CPU-s in the span: Auto {7:0.00}, SDK peer at 16 {8:0.00} (whole node process)" -f $name,
             ($bestFixed / $auto.seconds), $best, ($v01.seconds / $auto.seconds), ($sdk16 / $auto.seconds), ($sdkBest.R.seconds / $auto.seconds), $sdkBest.C,
             $auto.spanCpuSeconds, (@($sdk | Where-Object C -eq 16)[0].R.cpuSeconds), (($sdk16R.seconds + $sdk16R.syncAfterSeconds) / ($auto.seconds + $auto.syncAfterSeconds)))
+        if ($floor) { Write-Host ("  {0}: curl into /dev/null (no file, no hash) took {1:0.00} s, {2:0.00}x the SDK peer at 16: no client that keeps the bytes is faster here" -f $name, $floor.seconds, ($sdk16 / $floor.seconds)) }
     }
     finally { Stop-DyplsEmulator $emu }
     # The 5 MB profiles write about 10 GB each: their files go as soon as they are measured (a few hundred inodes, so no
