@@ -40,6 +40,9 @@ namespace Dypls.Downloads
         /// <summary>Safe, redacted lines for -Verbose; called from worker threads.</summary>
         public Action<string>? Trace { get; set; }
 
+        /// <summary>Called with a partial file of <see cref="PageCache.DropFrom"/> bytes or more once it is durable, before its rename (tests count it).</summary>
+        internal Action<string> DropFromCache { get; set; } = PageCache.Drop;
+
         public async Task<SaveResult> SaveAsync(SaveJob job, Action<long>? onBytes, CancellationToken cancellationToken)
         {
             var who = $"CallId '{MessageText.Shorten(job.CallId)}'";
@@ -154,9 +157,12 @@ namespace Dypls.Downloads
                 case TransferKind.NothingLeft:
                     if (saved.Total != saved.Length)
                         throw new TransferFailure("DownloadRangeMismatch", "the saved part no longer matches the recording; starting over.", transient: true, restart: true);
-                    // The last run stopped between the last byte and the rename: the partial file is already whole.
+                    // The last run stopped between the last byte and the rename: the partial file is already whole. It may
+                    // have stopped before its sync, too: durable before the rename, as on every other path.
                     slot.Dispose();
                     HashFile(lease.PartialPath, md5);
+                    FlushToDisk(lease.PartialPath);
+                    if (saved.Length >= PageCache.DropFrom) DropFromCache(lease.PartialPath);
                     return Finish(lease, url, response.MediaType, saved.Validator, saved.Length, resumed: true, md5, cancellationToken);
                 case TransferKind.Rest:
                     validator = saved.Validator;
@@ -174,6 +180,8 @@ namespace Dypls.Downloads
             if (total >= 0 && length != total)
                 throw new TransferFailure("DownloadIncomplete", $"the transfer ended at {length} of {total} bytes.", transient: true);
             if (group != null) await SyncInGroupAsync(group, lease.PartialPath).ConfigureAwait(false);
+            // On disk now: a large recording's pages go back to the system (see PageCache).
+            if (length >= PageCache.DropFrom) DropFromCache(lease.PartialPath);
             return Finish(lease, url, response.MediaType, validator, length, response.Kind == TransferKind.Rest, md5, cancellationToken);
         }
 
@@ -254,6 +262,19 @@ namespace Dypls.Downloads
                 throw error.StopsRun ? error : new DyplsException(error.ErrorId, $"{who}: {error.Message}", ex);
             }
             _createdFolders.TryAdd(folder, 0);
+        }
+
+        private static void FlushToDisk(string path)
+        {
+            try
+            {
+                using var fs = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1);
+                fs.Flush(flushToDisk: true);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                throw StorageErrors.ForWrite(ex, "write", path);
+            }
         }
 
         private static void HashFile(string path, IncrementalHash hash)

@@ -504,6 +504,48 @@ public sealed class SaverScenarioTests : IDisposable
         Assert.Empty(HiddenFiles());
     }
 
+    /// <summary>A saver whose page-cache drops are recorded: the path, and whether the final file existed yet.</summary>
+    private RecordingSaver CountingDrops(ConcurrentQueue<(string Path, long Length, bool Renamed)> drops, string finalPath)
+    {
+        var saver = Saver();
+        saver.DropFromCache = path => drops.Enqueue((path, new FileInfo(path).Length, File.Exists(finalPath)));
+        return saver;
+    }
+
+    [Fact]
+    public async Task A_recording_of_a_mebibyte_leaves_the_page_cache_once_whole_and_before_its_rename_a_smaller_one_does_not()
+    {
+        var large = ScriptedObjectServer.Content((int)PageCache.DropFrom, 3);
+        var smaller = ScriptedObjectServer.Content((int)PageCache.DropFrom - 1, 4);
+        await using var server = new ScriptedObjectServer((ctx, _) => ctx.Request.Path.EndsWith("large.mp3", StringComparison.Ordinal)
+            ? ScriptedObjectServer.ServeAsync(ctx, large, ScriptedObjectServer.ETag(large))
+            : ScriptedObjectServer.ServeAsync(ctx, smaller, ScriptedObjectServer.ETag(smaller)));
+        var drops = new ConcurrentQueue<(string Path, long Length, bool Renamed)>();
+
+        var r = await CountingDrops(drops, Base + ".mp3").SaveAsync(Job(Base, server.Url("large.mp3")), null, CancellationToken.None);
+        Assert.Equal(large, File.ReadAllBytes(r.Path));
+        Assert.Equal((RecordingStore.PartialPathFor(Base), large.Length, false), Assert.Single(drops));
+
+        var other = Path.Combine(_dir, "call-2");
+        r = await CountingDrops(drops, other + ".mp3").SaveAsync(Job(other, server.Url("smaller.mp3")), null, CancellationToken.None);
+        Assert.Equal(smaller, File.ReadAllBytes(r.Path));
+        Assert.Single(drops);
+    }
+
+    [Fact]
+    public async Task A_large_partial_file_that_is_already_whole_leaves_the_page_cache_before_its_rename()
+    {
+        var large = ScriptedObjectServer.Content((int)PageCache.DropFrom, 5);
+        var etag = ScriptedObjectServer.ETag(large);
+        WritePartial(large, etag, large.Length);
+        await using var server = new ScriptedObjectServer((ctx, _) => ScriptedObjectServer.ServeAsync(ctx, large, etag));
+        var drops = new ConcurrentQueue<(string Path, long Length, bool Renamed)>();
+        var r = await CountingDrops(drops, Base + ".mp3").SaveAsync(Job(Base, server.Url("call-1.mp3")), null, CancellationToken.None);
+        Assert.Equal(DownloadStatus.Resumed, r.Status);
+        Assert.Equal(large, File.ReadAllBytes(r.Path));
+        Assert.Equal((RecordingStore.PartialPathFor(Base), large.Length, false), Assert.Single(drops));
+    }
+
     [Fact]
     public async Task Nothing_left_for_a_partial_file_short_of_its_length_starts_over()
     {
