@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Runtime.InteropServices;
 using Dypls.Downloads;
 
 namespace Dypls.Core.Tests.Downloads;
@@ -39,6 +40,35 @@ public sealed class PageCacheTests : IDisposable
 
         Assert.Equal(0, Resident(fincore, path));
         Assert.Equal(bytes, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void A_file_another_handle_holds_open_leaves_the_page_cache_too()
+    {
+        // Another run, a scanner or an indexer may hold the file open: the drop must not ask for it alone.
+        if (!PageCache.Available || Fincore() is not string fincore) return;
+        var path = Path.Combine(_dir, "held.mp3.partial");
+        var bytes = new byte[2 << 20];
+        new Random(12).NextBytes(bytes);
+        using var holder = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1);
+        holder.Write(bytes, 0, bytes.Length);
+        holder.Flush(flushToDisk: true);
+        Assert.True(Resident(fincore, path) > 0, "a file just written is in the page cache");
+
+        PageCache.Drop(path);
+
+        Assert.Equal(0, Resident(fincore, path));
+    }
+
+    [Fact]
+    public void Only_Linux_on_dotnet_x64_or_Arm64_drops()
+    {
+#if NETFRAMEWORK
+        Assert.False(PageCache.Available, ".NET Framework and Mono leave the page cache alone");
+#else
+        var architecture = RuntimeInformation.ProcessArchitecture;
+        Assert.Equal(OperatingSystem.IsLinux() && (architecture == Architecture.X64 || architecture == Architecture.Arm64), PageCache.Available);
+#endif
     }
 
     [Fact]
