@@ -131,9 +131,9 @@ Import-Module '$module'
 `$cred = [pscredential]::new('$($keys.AccessKeyId)', (ConvertTo-SecureString '$($keys.AccessKeySecret)' -AsPlainText -Force))
 Import-Csv '$Csv' | Get-DyplsRecordUrl -Endpoint '$Ep' -Credential `$cred | ForEach-Object Url | Set-Content '$urls'
 "@
-    $cmd = Get-PwshCommand
-    & $cmd[0] @($cmd | Select-Object -Skip 1) -NoProfile -NonInteractive -EncodedCommand ([Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))) | Out-Null
+    $child = Invoke-ChildPwsh -Script $script
     try {
+        if ($child.ExitCode -ne 0 -or -not (Test-Path -LiteralPath $urls)) { throw "Get-DyplsRecordUrl failed for the curl run: $($child.StdErr)" }
         # The URLs carry signatures: they live only in these two files, deleted below.
         (Get-Content $urls | ForEach-Object { "url = `"$_`"`noutput = `"/dev/null`"" }) -join "`n" | Set-Content $config
         $null = Sync-Disk
@@ -241,7 +241,7 @@ $all = foreach ($name in $Profile) {
         $sdk16 = $sdk16R.seconds
         Write-Host ("  {0}: Auto is {1:0.00}x the best fixed ({2}), {3:0.00}x Dypls 0.1, {4:0.00}x the SDK peer at 16 ({9:0.00}x until the bytes are on disk), {5:0.00}x the SDK peer at its best ({6}); CPU-s in the span: Auto {7:0.00}, SDK peer at 16 {8:0.00} (whole node process)" -f $name,
             ($bestFixed / $auto.seconds), $best, ($v01.seconds / $auto.seconds), ($sdk16 / $auto.seconds), ($sdkBest.R.seconds / $auto.seconds), $sdkBest.C,
-            $auto.spanCpuSeconds, (@($sdk | Where-Object C -eq 16)[0].R.cpuSeconds), (($sdk16R.seconds + $sdk16R.syncAfterSeconds) / ($auto.seconds + $auto.syncAfterSeconds)))
+            $auto.spanCpuSeconds, $sdk16R.cpuSeconds, (($sdk16R.seconds + $sdk16R.syncAfterSeconds) / ($auto.seconds + $auto.syncAfterSeconds)))
         if ($floor) { Write-Host ("  {0}: curl into /dev/null (no file, no hash) took {1:0.00} s, {2:0.00}x the SDK peer at 16: no client that keeps the bytes is faster here" -f $name, $floor.seconds, ($sdk16 / $floor.seconds)) }
     }
     finally { Stop-DyplsEmulator $emu }

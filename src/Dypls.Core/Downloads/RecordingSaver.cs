@@ -162,7 +162,6 @@ namespace Dypls.Downloads
                     slot.Dispose();
                     HashFile(lease.PartialPath, md5);
                     FlushToDisk(lease.PartialPath);
-                    if (saved.Length >= PageCache.DropFrom) DropFromCache(lease.PartialPath);
                     return Finish(lease, url, response.MediaType, saved.Validator, saved.Length, resumed: true, md5, cancellationToken);
                 case TransferKind.Rest:
                     validator = saved.Validator;
@@ -180,8 +179,6 @@ namespace Dypls.Downloads
             if (total >= 0 && length != total)
                 throw new TransferFailure("DownloadIncomplete", $"the transfer ended at {length} of {total} bytes.", transient: true);
             if (group != null) await SyncInGroupAsync(group, lease.PartialPath).ConfigureAwait(false);
-            // On disk now: a large recording's pages go back to the system (see PageCache).
-            if (length >= PageCache.DropFrom) DropFromCache(lease.PartialPath);
             return Finish(lease, url, response.MediaType, validator, length, response.Kind == TransferKind.Rest, md5, cancellationToken);
         }
 
@@ -213,8 +210,11 @@ namespace Dypls.Downloads
             }
         }
 
-        /// <summary>Checks the MD5 against a plain-MD5 ETag and moves the partial file to its final name.</summary>
-        private static (string, long, bool, string?) Finish(RecordingLease lease, RecordFileUrl url, string? mediaType, string? etag, long length, bool resumed, IncrementalHash md5, CancellationToken cancellationToken)
+        /// <summary>
+        /// Checks the MD5 against a plain-MD5 ETag and moves the partial file, already durable, to its final name; a large
+        /// one's pages go back to the system first (see <see cref="PageCache"/>).
+        /// </summary>
+        private (string, long, bool, string?) Finish(RecordingLease lease, RecordFileUrl url, string? mediaType, string? etag, long length, bool resumed, IncrementalHash md5, CancellationToken cancellationToken)
         {
             string? checkedMd5 = null;
             var expected = etag?.Trim('"');
@@ -224,6 +224,7 @@ namespace Dypls.Downloads
                 if (!string.Equals(checkedMd5, expected, StringComparison.OrdinalIgnoreCase))
                     throw new TransferFailure("ChecksumMismatch", $"the saved bytes do not match the server's MD5 ({expected}); starting over.", transient: true, restart: true);
             }
+            if (length >= PageCache.DropFrom) DropFromCache(lease.PartialPath);
             var final = lease.Commit(DownloadUrlPolicy.ExtensionFor(url.DownloadUrl, mediaType), cancellationToken);
             return (final, length, resumed, checkedMd5);
         }
