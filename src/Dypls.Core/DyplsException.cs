@@ -5,10 +5,12 @@ namespace Dypls
     /// <summary>Base of every error Dypls raises on purpose. ErrorId is stable: users match on it.</summary>
     public class DyplsException : Exception
     {
-        public DyplsException(string errorId, string message, Exception? inner = null, bool stopsRun = false) : base(message, inner)
+        public DyplsException(string errorId, string message, Exception? inner = null, bool stopsRun = false, FailureCategory category = FailureCategory.NotSpecified)
+            : base(message, inner)
         {
             ErrorId = errorId;
             StopsRun = stopsRun;
+            Category = category;
         }
 
         public string ErrorId { get; }
@@ -18,5 +20,14 @@ namespace Dypls
         /// destination): the run stops once with this error instead of repeating it per row.
         /// </summary>
         public virtual bool StopsRun { get; }
+
+        /// <summary>What kind of failure this is (the ErrorRecord's category).</summary>
+        public virtual FailureCategory Category { get; }
+
+        /// <summary>
+        /// The same error told about one row: <paramref name="who"/> (such as "CallId 'x'") goes before the message; the
+        /// ErrorId, the category, whether it stops the run and the cause are kept.
+        /// </summary>
+        public DyplsException About(string who) => new DyplsException(ErrorId, $"{who}: {Message}", InnerException, StopsRun, Category);
     }
 }

@@ -37,5 +37,24 @@ namespace Dypls.Api
         public bool IsAuthenticationFailure => Kind == ApiErrorKind.Authentication;
 
         public override bool StopsRun => Kind == ApiErrorKind.Authentication || Kind == ApiErrorKind.ActionDenied;
+
+        public override FailureCategory Category
+        {
+            get
+            {
+                switch (ErrorId)
+                {
+                    case "AuthenticationFailed": return FailureCategory.AuthenticationError;
+                    case "ActionDenied": return FailureCategory.PermissionDenied;
+                    case "ClockSkew": return FailureCategory.InvalidOperation;
+                    case "Throttled": return FailureCategory.LimitsExceeded;
+                    case "RequestTimeout": return FailureCategory.OperationTimeout;
+                    case "NetworkError": return FailureCategory.ConnectionError;
+                    case "RecordingNotAvailable": return FailureCategory.ObjectNotFound;
+                }
+                if (ErrorId.StartsWith("Invalid", StringComparison.Ordinal)) return FailureCategory.InvalidArgument;
+                return Kind == ApiErrorKind.Transient ? FailureCategory.ResourceUnavailable : FailureCategory.InvalidResult;
+            }
+        }
     }
 }

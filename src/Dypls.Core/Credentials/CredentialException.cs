@@ -7,5 +7,7 @@ namespace Dypls.Credentials
 
         /// <summary>Every credential failure hits every row alike: the chain resolves once per run.</summary>
         public override bool StopsRun => true;
+
+        public override FailureCategory Category => FailureCategory.AuthenticationError;
     }
 }

@@ -18,5 +18,7 @@ namespace Dypls.Credentials
         public IReadOnlyList<string> PlacesLookedAt { get; }
 
         public override bool StopsRun => true;
+
+        public override FailureCategory Category => FailureCategory.AuthenticationError;
     }
 }

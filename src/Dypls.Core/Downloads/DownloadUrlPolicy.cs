@@ -23,7 +23,7 @@ namespace Dypls.Downloads
         public static Uri FetchUri(string downloadUrl, bool givenOnInput)
         {
             if (!Uri.TryCreate(downloadUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-                throw new DyplsException("InvalidDownloadUrl", $"'{Redaction.RedactUrl(downloadUrl)}' is not an http(s) URL.");
+                throw new DyplsException("InvalidDownloadUrl", $"'{Redaction.RedactUrl(downloadUrl)}' is not an http(s) URL.", category: FailureCategory.InvalidArgument);
             if (uri.Scheme == Uri.UriSchemeHttp)
             {
                 if (IsAlibabaCloudHost(uri.Host))
@@ -32,7 +32,7 @@ namespace Dypls.Downloads
                 {
                     throw new DyplsException("InsecureDownloadUrl",
                         $"the download URL {Redaction.RedactUrl(downloadUrl)} is plain http on '{uri.Host}', which is neither an Alibaba Cloud (*.aliyuncs.com) " +
-                        "nor a loopback host. A download URL is a bearer credential, so Dypls does not send it in clear. Give an https URL, or leave the Url column out to get a fresh one from the API.");
+                        "nor a loopback host. A download URL is a bearer credential, so Dypls does not send it in clear. Give an https URL, or leave the Url column out to get a fresh one from the API.", category: FailureCategory.InvalidArgument);
                 }
             }
             return uri;

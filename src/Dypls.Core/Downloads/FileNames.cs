@@ -32,11 +32,11 @@ namespace Dypls.Downloads
             foreach (Match m in Token.Matches(t))
             {
                 if (!Tokens.Contains(m.Groups["name"].Value))
-                    throw new DyplsException("InvalidFileNameTemplate", $"The file name template '{t}' uses an unknown token {m.Value}. Use {{CallId}}, {{PoolKey}}, {{CallTime}}, {{CallDate}} or {{CallMonth}}.");
+                    throw new DyplsException("InvalidFileNameTemplate", $"The file name template '{t}' uses an unknown token {m.Value}. Use {{CallId}}, {{PoolKey}}, {{CallTime}}, {{CallDate}} or {{CallMonth}}.", category: FailureCategory.InvalidArgument);
             }
             // Without the CallId every call of a day or pool would share one name.
             if (t.IndexOf("{CallId}", StringComparison.OrdinalIgnoreCase) < 0)
-                throw new DyplsException("InvalidFileNameTemplate", $"The file name template '{t}' must contain {{CallId}}, or different calls would get the same file name.");
+                throw new DyplsException("InvalidFileNameTemplate", $"The file name template '{t}' must contain {{CallId}}, or different calls would get the same file name.", category: FailureCategory.InvalidArgument);
             // Never empty: "{CallId}" is in one of the segments.
             _segments = t.Split(SegmentSeparators, StringSplitOptions.RemoveEmptyEntries);
             Template = t;
@@ -45,10 +45,10 @@ namespace Dypls.Downloads
         public string Template { get; }
 
         /// <summary>Relative path without extension, segments joined with the platform separator.</summary>
-        /// <param name="callTime">The service's "yyyy-MM-dd HH:mm:ss" (Beijing time).</param>
-        public string Render(string callId, string callTime, string poolKey)
+        /// <param name="callTime">When the call started; its Beijing wall-clock time names the file, as the console shows it.</param>
+        public string Render(string callId, DateTimeOffset callTime, string poolKey)
         {
-            var time = DateTime.ParseExact(callTime, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+            var time = callTime.ToOffset(Time.CallTime.BeijingOffset).DateTime;
             var parts = new string[_segments.Length];
             for (var i = 0; i < _segments.Length; i++)
             {

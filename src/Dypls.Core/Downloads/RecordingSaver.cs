@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using Dypls.Api;
+using Dypls.Runs;
 
 namespace Dypls.Downloads
 {
@@ -15,7 +16,7 @@ namespace Dypls.Downloads
     /// when needed, fetches (<see cref="RecordingTransfer"/>), verifies length and MD5, and renames into place. Transient
     /// failures are retried, resuming what was saved. Thread-safe: one instance serves every row of a run.
     /// </summary>
-    public sealed class RecordingSaver
+    internal sealed class RecordingSaver
     {
         private static readonly Regex PlainMd5 = new Regex("^[0-9A-Fa-f]{32}$", RegexOptions.CultureInvariant);
 
@@ -24,10 +25,16 @@ namespace Dypls.Downloads
         private readonly RetryBackoff _backoff;
         private readonly ConcurrentDictionary<string, byte> _createdFolders = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, GroupSync?>? _groupSyncs;
+        private readonly Lane _downloads;
 
-        public RecordingSaver(HttpClient http, SaveOptions options)
+        /// <param name="downloads">
+        /// The run's download lane (-ThrottleLimit): a slot is held from the GET to the body's last byte, not while the file
+        /// is made durable and renamed, which needs only the disk. Null: no limit, and no run to stop.
+        /// </param>
+        public RecordingSaver(HttpClient http, SaveOptions options, Lane? downloads = null)
         {
             _options = options;
+            _downloads = downloads ?? Lane.Unbounded;
             _transfer = new RecordingTransfer(http, options.IdleTimeout, options.BufferSize);
             // At least half of each step: a cut transfer usually comes back soon, but not all at once.
             _backoff = new RetryBackoff(options.BaseRetryDelay, options.MaxRetryDelay, jitterFloor: 0.5);
@@ -53,44 +60,31 @@ namespace Dypls.Downloads
             // Under ownership, look again: another run may have finished it while this row waited. With the URL in hand the
             // extension is known, and another run names the same recording the same way (from the same object's URL), so
             // one look does; the planner has already looked for every extension before the API call.
-            var preferred = job.KnownUrl is null ? null : DownloadUrlPolicy.KnownExtensionFromUrl(job.KnownUrl.DownloadUrl);
-            var existing = preferred is null ? lease.FindFinished() : lease.FindFinishedAs(preferred);
-            if (existing != null && !(job.ReplaceFilesOlderThanUtc is DateTime cutoff && File.GetLastWriteTimeUtc(existing) < cutoff))
+            var preferred = job.KnownUrl is null ? null : DownloadUrlPolicy.KnownExtensionFromUrl(job.KnownUrl.Url.DownloadUrl);
+            var existing = ForceCutoff.Saved(preferred is null ? lease.FindFinished() : lease.FindFinishedAs(preferred), job.ReplaceFilesOlderThanUtc);
+            if (existing != null)
             {
                 Trace?.Invoke($"{who}: '{existing}' is already saved; skipped.");
-                return new SaveResult(existing, new FileInfo(existing).Length, DownloadStatus.Skipped, 0, 0, null, null);
+                return new SaveResult(existing, new FileInfo(existing).Length, DownloadStatus.Skipped, 0, null, null);
             }
 
             var url = job.KnownUrl;
-            var givenOnInput = url != null && !job.KnownUrlFromApi;
-            var apiCalls = 0;
             var refreshes = 0;
             return await RetryLoop.RunAsync(async attempt =>
             {
                 // A URL can expire while the row waits in the queue or between retries: refresh it first.
-                if (url is null || DownloadUrlPolicy.NeedsRefresh(url, _options.Clock(), _options.UrlSafetyMargin))
+                if (url is null || DownloadUrlPolicy.NeedsRefresh(url.Url, _options.Clock(), _options.UrlSafetyMargin))
                 {
-                    if (url != null) Trace?.Invoke($"{who}: the download URL expires at {url.ExpiresAt:u}; getting a fresh one.");
+                    if (url != null) Trace?.Invoke($"{who}: the download URL expires at {url.Url.ExpiresAt:u}; getting a fresh one.");
                     url = await job.FreshUrl(cancellationToken).ConfigureAwait(false);
-                    givenOnInput = false;
-                    apiCalls++;
                 }
-                Uri target;
-                try
-                {
-                    target = DownloadUrlPolicy.FetchUri(url.DownloadUrl, givenOnInput);
-                }
-                catch (DyplsException ex)
-                {
-                    throw new DyplsException(ex.ErrorId, $"{who}: {ex.Message}");
-                }
-                var (path, length, resumed, md5, held) = await FetchOnceAsync(lease, url, target, job, onBytes, cancellationToken).ConfigureAwait(false);
+                var (path, length, resumed, md5, held) = await FetchOnceAsync(lease, url, onBytes, cancellationToken).ConfigureAwait(false);
                 Trace?.Invoke($"{who}: saved {length} bytes to '{path}'{(md5 is null ? "" : " (MD5 checked)")}.");
-                return new SaveResult(path, length, resumed ? DownloadStatus.Resumed : DownloadStatus.Downloaded, attempt, apiCalls, url, md5) { TransferTime = held };
+                return new SaveResult(path, length, resumed ? DownloadStatus.Resumed : DownloadStatus.Downloaded, attempt, url, md5, held);
             }, (failure, attempt) =>
             {
                 if (!(failure is TransferFailure f)) return RetryStep.Stop();
-                if (f.AccessDenied && (f.Expired || url!.ExpiresAt <= _options.Clock()))
+                if (f.AccessDenied && (f.Expired || url!.Url.ExpiresAt <= _options.Clock()))
                 {
                     // Not the transfer's fault: a fresh URL, without using up an attempt.
                     if (++refreshes > _options.MaxUrlRefreshes)
@@ -101,7 +95,7 @@ namespace Dypls.Downloads
                 }
                 if (!f.Transient)
                 {
-                    var where = f.AccessDenied ? $" URL {Redaction.RedactUrl(url!.DownloadUrl)}:" : string.Empty;
+                    var where = f.AccessDenied ? $" URL {Redaction.RedactUrl(url!.Url.DownloadUrl)}:" : string.Empty;
                     return RetryStep.Stop(new DyplsException(f.ErrorId, $"{who}:{where} {f.Message}", f.InnerException));
                 }
                 if (f.Restart) lease.Abandon();
@@ -122,32 +116,28 @@ namespace Dypls.Downloads
             }
             catch (DyplsException ex) when (!ex.StopsRun)
             {
-                throw new DyplsException(ex.ErrorId, $"{who}: {ex.Message}", ex.InnerException);
+                throw ex.About(who);
             }
         }
 
-        private async Task<(string Path, long Length, bool Resumed, string? Md5, TimeSpan Held)> FetchOnceAsync(
-            RecordingLease lease, RecordFileUrl url, Uri target, SaveJob job, Action<long>? onBytes, CancellationToken cancellationToken)
+        private Task<(string Path, long Length, bool Resumed, string? Md5, TimeSpan Held)> FetchOnceAsync(
+            RecordingLease lease, FetchTarget url, Action<long>? onBytes, CancellationToken cancellationToken)
         {
             var group = GroupSyncFor(lease.PartialPath);
             var saved = lease.Inspect();
-            using var slot = await TransferSlot.EnterAsync(job.TransferSlots, cancellationToken).ConfigureAwait(false);
-            try
+            // The slot is held from the GET to the body's last byte; the lane gives it back (and stops the run first, when
+            // this fails in a way every row would) whichever way the attempt ends.
+            return _downloads.RunAsync(async slot =>
             {
-                var (path, length, resumed, md5) = await FetchInSlotAsync(lease, url, target, group, saved, slot, onBytes, cancellationToken).ConfigureAwait(false);
+                var (path, length, resumed, md5) = await FetchInSlotAsync(lease, url, group, saved, slot, onBytes, cancellationToken).ConfigureAwait(false);
                 return (path, length, resumed, md5, slot.Held);
-            }
-            catch (DyplsException ex) when (ex.StopsRun && job.RunStopping != null)
-            {
-                job.RunStopping(ex); // before the slot goes back (below)
-                throw;
-            }
+            }, cancellationToken);
         }
 
         private async Task<(string Path, long Length, bool Resumed, string? Md5)> FetchInSlotAsync(
-            RecordingLease lease, RecordFileUrl url, Uri target, GroupSync? group, PartialState saved, TransferSlot slot, Action<long>? onBytes, CancellationToken cancellationToken)
+            RecordingLease lease, FetchTarget url, GroupSync? group, PartialState saved, LaneSlot slot, Action<long>? onBytes, CancellationToken cancellationToken)
         {
-            using var response = await _transfer.OpenAsync(target, saved.CanResume ? saved.Length : 0, saved.Validator, cancellationToken).ConfigureAwait(false);
+            using var response = await _transfer.OpenAsync(url.Target, saved.CanResume ? saved.Length : 0, saved.Validator, cancellationToken).ConfigureAwait(false);
             string? validator;
             long total;
             long length;
@@ -159,7 +149,7 @@ namespace Dypls.Downloads
                         throw new TransferFailure("DownloadRangeMismatch", "the saved part no longer matches the recording; starting over.", transient: true, restart: true);
                     // The last run stopped between the last byte and the rename: the partial file is already whole. It may
                     // have stopped before its sync, too: durable before the rename, as on every other path.
-                    slot.Dispose();
+                    slot.Release();
                     HashFile(lease.PartialPath, md5);
                     FlushToDisk(lease.PartialPath);
                     return Finish(lease, url, response.MediaType, saved.Validator, saved.Length, resumed: true, md5, cancellationToken);
@@ -186,13 +176,13 @@ namespace Dypls.Downloads
         /// Copies the body into the partial file (which it closes); with <paramref name="flushToDisk"/>, makes it durable.
         /// Returns the partial file's length: the stream's end, as the lease keeps every other writer out (no stat needed).
         /// </summary>
-        private static async Task<long> CopyAsync(TransferResponse response, FileStream stream, IncrementalHash md5, Action<long>? onBytes, bool flushToDisk, TransferSlot slot, CancellationToken cancellationToken)
+        private static async Task<long> CopyAsync(TransferResponse response, FileStream stream, IncrementalHash md5, Action<long>? onBytes, bool flushToDisk, LaneSlot slot, CancellationToken cancellationToken)
         {
             try
             {
                 await response.CopyToAsync(stream, md5, onBytes, cancellationToken).ConfigureAwait(false);
                 // The body is in: the next download may start while this file is flushed (and later synced and renamed).
-                slot.Dispose();
+                slot.Release();
                 // Durable before the rename: a power cut never leaves a final name over missing bytes. Without flushToDisk
                 // the caller makes it durable with its folder's group sync before the rename.
                 stream.Flush(flushToDisk);
@@ -214,7 +204,7 @@ namespace Dypls.Downloads
         /// Checks the MD5 against a plain-MD5 ETag and moves the partial file, already durable, to its final name; a large
         /// one's pages go back to the system first (see <see cref="PageCache"/>).
         /// </summary>
-        private (string, long, bool, string?) Finish(RecordingLease lease, RecordFileUrl url, string? mediaType, string? etag, long length, bool resumed, IncrementalHash md5, CancellationToken cancellationToken)
+        private (string, long, bool, string?) Finish(RecordingLease lease, FetchTarget url, string? mediaType, string? etag, long length, bool resumed, IncrementalHash md5, CancellationToken cancellationToken)
         {
             string? checkedMd5 = null;
             var expected = etag?.Trim('"');
@@ -225,7 +215,7 @@ namespace Dypls.Downloads
                     throw new TransferFailure("ChecksumMismatch", $"the saved bytes do not match the server's MD5 ({expected}); starting over.", transient: true, restart: true);
             }
             if (length >= PageCache.DropFrom) DropFromCache(lease.PartialPath);
-            var final = lease.Commit(DownloadUrlPolicy.ExtensionFor(url.DownloadUrl, mediaType), cancellationToken);
+            var final = lease.Commit(DownloadUrlPolicy.ExtensionFor(url.Url.DownloadUrl, mediaType), cancellationToken);
             return (final, length, resumed, checkedMd5);
         }
 
@@ -260,7 +250,7 @@ namespace Dypls.Downloads
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException)
             {
                 var error = StorageErrors.ForWrite(ex, "create the folder", folder);
-                throw error.StopsRun ? error : new DyplsException(error.ErrorId, $"{who}: {error.Message}", ex);
+                throw error.StopsRun ? error : error.About(who);
             }
             _createdFolders.TryAdd(folder, 0);
         }
@@ -290,31 +280,6 @@ namespace Dypls.Downloads
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
                 throw new TransferFailure("DownloadRangeMismatch", "the saved part could not be read; starting over.", transient: true, restart: true, inner: ex);
-            }
-        }
-
-        /// <summary>One download slot, given back once (at the body's end, or when the attempt ends, whichever is first).</summary>
-        private sealed class TransferSlot : IDisposable
-        {
-            private readonly Concurrency.DynamicSemaphore? _slots;
-            private readonly System.Diagnostics.Stopwatch _held = System.Diagnostics.Stopwatch.StartNew();
-            private int _released;
-
-            private TransferSlot(Concurrency.DynamicSemaphore? slots) => _slots = slots;
-
-            public TimeSpan Held => _held.Elapsed;
-
-            public static async Task<TransferSlot> EnterAsync(Concurrency.DynamicSemaphore? slots, CancellationToken cancellationToken)
-            {
-                if (slots != null) await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-                return new TransferSlot(slots);
-            }
-
-            public void Dispose()
-            {
-                if (Interlocked.Exchange(ref _released, 1) != 0) return;
-                _held.Stop();
-                _slots?.Release();
             }
         }
 

@@ -7,46 +7,13 @@ using Dypls.Api;
 
 namespace Dypls.Downloads
 {
-    public enum SavePlanKind
-    {
-        /// <summary>The row cannot be saved (no usable file name, an unsafe URL): <see cref="SavePlan.Error"/> says why.</summary>
-        Invalid,
-
-        /// <summary>A finished file is already there: report it, send nothing.</summary>
-        Skip,
-
-        /// <summary>An earlier row of this run saves the same file: report that row's result.</summary>
-        Duplicate,
-
-        /// <summary>Save it (with <see cref="SavePlan.KnownUrl"/> when the row brought a usable one).</summary>
-        Download,
-    }
-
-    /// <summary>What to do with one input row; decided without touching the network.</summary>
-    public sealed class SavePlan
-    {
-        private SavePlan(SavePlanKind kind) { Kind = kind; }
-
-        public SavePlanKind Kind { get; private set; }
-        public string FinalBase { get; private set; } = string.Empty;
-        public string? ExistingPath { get; private set; }
-        public Task? Original { get; private set; }
-        public RecordFileUrl? KnownUrl { get; private set; }
-        public DyplsException? Error { get; private set; }
-
-        internal static SavePlan Invalid(DyplsException error) => new SavePlan(SavePlanKind.Invalid) { Error = error };
-        internal static SavePlan Skip(string finalBase, string existing) => new SavePlan(SavePlanKind.Skip) { FinalBase = finalBase, ExistingPath = existing };
-        internal static SavePlan Duplicate(string finalBase, Task original) => new SavePlan(SavePlanKind.Duplicate) { FinalBase = finalBase, Original = original };
-        internal static SavePlan Download(string finalBase, RecordFileUrl? url) => new SavePlan(SavePlanKind.Download) { FinalBase = finalBase, KnownUrl = url };
-    }
-
     /// <summary>
     /// Turns input rows into <see cref="SavePlan"/>s: the file name, whether it is already saved, whether an earlier row of
     /// this run saves the same file, whether the row's own URL can be used. Memory stays flat: only rows still being saved
     /// are remembered. With -Force a file counts as done when it was written since the run started (by this run or one that
     /// overlaps it), so no set of handled names has to grow with the input. Used from one thread (the pipeline's).
     /// </summary>
-    public sealed class SavePlanner
+    internal sealed class SavePlanner
     {
         private static readonly StringComparer PathComparer =
             RuntimeInformation.IsOSPlatform(OSPlatform.Linux) ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
@@ -69,7 +36,7 @@ namespace Dypls.Downloads
             _template = template;
             Force = force;
             _clock = clock ?? (() => DateTimeOffset.UtcNow);
-            // Exact on file systems with fine write times (NTFS, ext4, APFS, tmpfs). Where they are coarse (FAT, HFS+, some
+            // See ForceCutoff. Exact on file systems with fine write times (NTFS, ext4, APFS, tmpfs). Where they are coarse (FAT, HFS+, some
             // network shares) a file this run wrote may look older and be fetched a second time: harmless.
             ReplaceFilesOlderThanUtc = force ? runStarted.UtcDateTime : (DateTime?)null;
         }
@@ -82,21 +49,24 @@ namespace Dypls.Downloads
         /// <summary>Rows remembered as in flight (for tests: stays bounded).</summary>
         public int Remembered => _inFlight.Count;
 
-        public SavePlan Plan(string callId, string callTime, string poolKey, string? url, object? expiresAt)
+        /// <param name="url">The row's own download URL (a Url column, Get-DyplsRecordUrl output), or null.</param>
+        /// <param name="expiresAt">When <paramref name="url"/> expires, in any form the row gives it; null when unknown.</param>
+        public SavePlan Plan(Runs.CallRequest call, string? url, object? expiresAt)
         {
+            var callId = call.CallId;
             string finalBase;
             try
             {
-                finalBase = Path.GetFullPath(Path.Combine(_destination, _template.Render(callId, callTime, poolKey)));
+                finalBase = Path.GetFullPath(Path.Combine(_destination, _template.Render(callId, call.CallTime, call.PoolKey)));
             }
             catch (Exception ex) when (ex is ArgumentException || ex is PathTooLongException || ex is NotSupportedException)
             {
                 return SavePlan.Invalid(new DyplsException("InvalidFileName", $"CallId '{MessageText.Shorten(callId)}' gives no usable file name: {ex.Message}" +
-                    StorageErrors.PathTooLongAdvice(ex, Path.Combine(_destination, _template.Render(callId, callTime, poolKey))), ex));
+                    StorageErrors.PathTooLongAdvice(ex, Path.Combine(_destination, _template.Render(callId, call.CallTime, call.PoolKey))), ex, category: FailureCategory.InvalidArgument));
             }
             // Belt and braces: the sanitizer already keeps every segment inside the destination.
             if (!finalBase.StartsWith(_root, StringComparison.Ordinal))
-                return SavePlan.Invalid(new DyplsException("InvalidFileName", $"CallId '{MessageText.Shorten(callId)}' would be saved outside '{_destination}'."));
+                return SavePlan.Invalid(new DyplsException("InvalidFileName", $"CallId '{MessageText.Shorten(callId)}' would be saved outside '{_destination}'.", category: FailureCategory.InvalidArgument));
 
             if (_inFlight.TryGetValue(finalBase, out var original))
             {
@@ -104,23 +74,21 @@ namespace Dypls.Downloads
                 _inFlight.Remove(finalBase); // the earlier row failed: this one tries for itself
             }
 
-            RecordFileUrl? known = null;
+            FetchTarget? known = null;
             if (!string.IsNullOrWhiteSpace(url))
             {
-                known = DownloadUrlPolicy.FromInput(url!, expiresAt, _clock());
                 try
                 {
-                    DownloadUrlPolicy.FetchUri(known.DownloadUrl, givenOnInput: true);
+                    known = FetchTarget.Check(DownloadUrlPolicy.FromInput(url!, expiresAt, _clock()), givenOnInput: true);
                 }
                 catch (DyplsException ex)
                 {
-                    return SavePlan.Invalid(new DyplsException(ex.ErrorId, $"CallId '{MessageText.Shorten(callId)}': {ex.Message}"));
+                    return SavePlan.Invalid(ex.About($"CallId '{MessageText.Shorten(callId)}'"));
                 }
             }
 
-            var existing = _finished.Find(finalBase, known is null ? null : DownloadUrlPolicy.KnownExtensionFromUrl(known.DownloadUrl));
-            if (existing != null && !(ReplaceFilesOlderThanUtc is DateTime cutoff && File.GetLastWriteTimeUtc(existing) < cutoff))
-                return SavePlan.Skip(finalBase, existing);
+            var existing = ForceCutoff.Saved(_finished.Find(finalBase, known is null ? null : DownloadUrlPolicy.KnownExtensionFromUrl(known.Url.DownloadUrl)), ReplaceFilesOlderThanUtc);
+            if (existing != null) return SavePlan.Skip(finalBase, existing);
             return SavePlan.Download(finalBase, known);
         }
 

@@ -65,9 +65,9 @@ namespace Dypls.Downloads
                 return new DyplsException("DiskFull",
                     $"The disk holding '{Path.GetDirectoryName(path)}' is full ({ex.Message.Trim()}). Recordings saved so far are complete; " +
                     "transfers in flight were kept as .dypls-partial files and resume on the next run. Free some space (or choose another -Destination) and run the same command again.",
-                    ex, stopsRun: true);
+                    ex, stopsRun: true, category: FailureCategory.WriteError);
             }
-            return new DyplsException("DestinationNotWritable", $"could not {what} '{path}': {ex.Message}{PathTooLongAdvice(ex, path)}", ex);
+            return new DyplsException("DestinationNotWritable", $"could not {what} '{path}': {ex.Message}{PathTooLongAdvice(ex, path)}", ex, category: FailureCategory.WriteError);
         }
 
         /// <summary>

@@ -23,5 +23,16 @@ namespace Dypls.Models
 
         /// <summary>Shows the URL without its signature, so a stray ToString() in a log leaks nothing.</summary>
         public override string ToString() => $"{CallId} {Redaction.RedactUrl(Url)}";
+
+        internal static RecordingUrl For(Runs.CallRequest call, Api.RecordFileUrl answer) => new RecordingUrl
+        {
+            CallId = call.CallId,
+            CallTime = call.CallTimeText,
+            PoolKey = call.PoolKey,
+            Url = answer.DownloadUrl,
+            ExpiresAt = answer.ExpiresAt,
+            RequestId = answer.RequestId,
+            Attempts = answer.Attempts,
+        };
     }
 }

@@ -35,5 +35,46 @@ namespace Dypls.Models
         public DateTimeOffset? ExpiresAt { get; set; }
 
         public override string ToString() => $"{CallId} {Status} {Path}";
+
+        /// <summary>A row whose recording was saved (or found saved under ownership) by this run.</summary>
+        internal static SavedRecording For(Runs.CallRequest call, SaveResult result, int apiCalls) => new SavedRecording
+        {
+            CallId = call.CallId,
+            CallTime = call.CallTimeText,
+            PoolKey = call.PoolKey,
+            Status = result.Status,
+            Path = result.Path,
+            Length = result.Length,
+            Md5 = result.Md5,
+            Attempts = result.Attempts,
+            ApiCalls = apiCalls,
+            Url = result.Url?.DownloadUrl,
+            ExpiresAt = result.Url?.ExpiresAt,
+        };
+
+        /// <summary>A row whose recording was already at <paramref name="path"/> before the run got to it.</summary>
+        internal static SavedRecording AlreadySaved(Runs.CallRequest call, string path) => new SavedRecording
+        {
+            CallId = call.CallId,
+            CallTime = call.CallTimeText,
+            PoolKey = call.PoolKey,
+            Status = DownloadStatus.Skipped,
+            Path = path,
+            Length = new System.IO.FileInfo(path).Length,
+        };
+
+        /// <summary>A row for the same recording as an earlier row of the run, which saved it.</summary>
+        internal static SavedRecording SameAs(Runs.CallRequest call, SavedRecording original) => new SavedRecording
+        {
+            CallId = call.CallId,
+            CallTime = call.CallTimeText,
+            PoolKey = call.PoolKey,
+            Status = DownloadStatus.Skipped,
+            Path = original.Path,
+            Length = original.Length,
+            Md5 = original.Md5,
+            Url = original.Url,
+            ExpiresAt = original.ExpiresAt,
+        };
     }
 }

@@ -147,7 +147,7 @@ namespace Dypls.Time
         private static DyplsException Invalid(object? value, string why)
         {
             var shown = value is null ? "(null)" : MessageText.Shorten(System.Convert.ToString(value, CultureInfo.InvariantCulture) ?? "");
-            return new DyplsException("InvalidCallTime", $"CallTime '{shown}' cannot be used: {why}.");
+            return new DyplsException("InvalidCallTime", $"CallTime '{shown}' cannot be used: {why}.", category: FailureCategory.InvalidArgument);
         }
 
     }

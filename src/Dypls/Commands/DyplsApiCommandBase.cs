@@ -75,7 +75,7 @@ namespace Dypls.Commands
             }
             catch (DyplsException ex)
             {
-                ThrowTerminatingError(new ErrorRecord(ex, ex.ErrorId, ErrorCategory.InvalidArgument, Endpoint));
+                ThrowTerminatingError(Record(ex, Endpoint));
                 throw; // not reached
             }
         }
@@ -116,30 +116,14 @@ namespace Dypls.Commands
 
         private static string Plain(SecureString secure) => new NetworkCredential(string.Empty, secure).Password;
 
-        /// <summary>The error category users see for a failure from the core.</summary>
-        private protected static ErrorCategory CategoryFor(Exception ex)
-        {
-            switch (ex)
-            {
-                case DyplsApiException api:
-                    switch (api.ErrorId)
-                    {
-                        case "AuthenticationFailed": return ErrorCategory.AuthenticationError;
-                        case "ActionDenied": return ErrorCategory.PermissionDenied;
-                        case "ClockSkew": return ErrorCategory.InvalidOperation;
-                        case "Throttled": return ErrorCategory.LimitsExceeded;
-                        case "RequestTimeout": return ErrorCategory.OperationTimeout;
-                        case "NetworkError": return ErrorCategory.ConnectionError;
-                        case "RecordingNotAvailable": return ErrorCategory.ObjectNotFound;
-                    }
-                    return api.Kind == ApiErrorKind.Transient ? ErrorCategory.ResourceUnavailable : ErrorCategory.InvalidResult;
-                case DyplsException d when d.ErrorId.StartsWith("Invalid", StringComparison.Ordinal) || d.ErrorId.StartsWith("Missing", StringComparison.Ordinal):
-                    return ErrorCategory.InvalidArgument;
-                case Credentials.CredentialException:
-                case CredentialNotFoundException:
-                    return ErrorCategory.AuthenticationError;
-            }
-            return ErrorCategory.NotSpecified;
-        }
+        /// <summary>The error record for a failure from the core: its ErrorId, and the category decided where it was made.</summary>
+        private protected static ErrorRecord Record(Exception ex, object? target) =>
+            ex is DyplsException d
+                ? new ErrorRecord(ex, d.ErrorId, CategoryOf(d), target)
+                : new ErrorRecord(ex, "UnexpectedError", ErrorCategory.NotSpecified, target);
+
+        /// <summary>PowerShell's ErrorCategory of the same name (<see cref="FailureCategory"/> names only ErrorCategory members).</summary>
+        internal static ErrorCategory CategoryOf(DyplsException ex) =>
+            (ErrorCategory)Enum.Parse(typeof(ErrorCategory), ex.Category.ToString());
     }
 }

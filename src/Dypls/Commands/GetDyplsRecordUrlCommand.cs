@@ -1,5 +1,7 @@
 using System.Management.Automation;
+using Dypls.Api;
 using Dypls.Models;
+using Dypls.Runs;
 
 namespace Dypls.Commands
 {
@@ -19,34 +21,17 @@ namespace Dypls.Commands
 
         private protected override ThrottleLimit Limit => ThrottleLimit;
 
-        private protected override void ProcessRow(RowRequest request, object row)
+        private UrlRun _run = null!;
+
+        private protected override CallRun<RecordingUrl> CreateRun(DyplsApiClient client, int? throttleLimit, bool logging) =>
+            _run = new UrlRun(client, throttleLimit, logging);
+
+        private protected override void ProcessCall(CallRequest call, object row)
         {
-            if (!ShouldProcess($"CallId '{request.CallIdForDisplay}' at {request.CallTime} (Beijing) in pool '{request.PoolKey}'", "Get recording download URL"))
+            if (ShouldProcess($"CallId '{call.CallIdForDisplay}' at {call.CallTimeText} (Beijing) in pool '{call.PoolKey}'", "Get recording download URL"))
             {
-                return;
+                _run.Start(call, row);
             }
-            var runner = Runner;
-            var client = Client;
-            var concurrency = Concurrency;
-            var logging = Logging;
-            runner.Start(row, FailFast(row, async token =>
-            {
-                if (logging) runner.Verbose($"CallId '{request.CallIdForDisplay}': querying the download URL.");
-                var started = System.Diagnostics.Stopwatch.StartNew();
-                var answer = await client.QueryRecordFileDownloadUrlAsync(request.CallId, request.CallTime, request.PoolKey, token).ConfigureAwait(false);
-                if (logging) runner.Verbose($"CallId '{request.CallIdForDisplay}': {Redaction.RedactUrl(answer.DownloadUrl)} (expires {answer.ExpiresAt:u}, RequestId {answer.RequestId}).");
-                concurrency.Completed(0, started.Elapsed);
-                return new RecordingUrl
-                {
-                    CallId = request.CallId,
-                    CallTime = request.CallTime,
-                    PoolKey = request.PoolKey,
-                    Url = answer.DownloadUrl,
-                    ExpiresAt = answer.ExpiresAt,
-                    RequestId = answer.RequestId,
-                    Attempts = answer.Attempts,
-                };
-            }));
         }
     }
 }

@@ -84,7 +84,7 @@ public sealed class EmulatorOverHttpTests
                 await gate.WaitAsync();
                 try
                 {
-                    return await saver.SaveAsync(new SaveJob(id, Path.Combine(dir, id), t => client.QueryRecordFileDownloadUrlAsync(id, when, "FC1", t)), null, CancellationToken.None);
+                    return await saver.SaveAsync(new SaveJob(id, Path.Combine(dir, id), async t => FetchTarget.Check(await client.QueryRecordFileDownloadUrlAsync(id, when, "FC1", t), givenOnInput: false)), null, CancellationToken.None);
                 }
                 finally { gate.Release(); }
             }));

@@ -4,6 +4,8 @@ namespace Dypls.Core.Tests.Downloads;
 
 public class FileNameTests
 {
+    private static readonly DateTimeOffset CallAt = new(2026, 11, 24, 9, 15, 2, TimeSpan.FromHours(8));
+
     [Theory]
     [InlineData("1000000820257625", "1000000820257625")]
     [InlineData("a b", "a b")]
@@ -71,15 +73,15 @@ public class FileNameTests
     {
         var t = new FileNameTemplate("{PoolKey}/{CallDate}/{CallId}_{CallTime}");
         var sep = Path.DirectorySeparatorChar;
-        Assert.Equal($"FC1{sep}2026-11-24{sep}c1_20261124-091502", t.Render("c1", "2026-11-24 09:15:02", "FC1"));
-        Assert.Equal("c1", new FileNameTemplate(null).Render("c1", "2026-11-24 09:15:02", "FC1"));
+        Assert.Equal($"FC1{sep}2026-11-24{sep}c1_20261124-091502", t.Render("c1", CallAt, "FC1"));
+        Assert.Equal("c1", new FileNameTemplate(null).Render("c1", CallAt, "FC1"));
     }
 
     [Fact]
     public void TemplateSegmentsFromValuesCannotAddFolders()
     {
         var t = new FileNameTemplate("{PoolKey}/{CallId}");
-        var rendered = t.Render("../../x", "2026-11-24 09:15:02", "../..");
+        var rendered = t.Render("../../x", CallAt, "../..");
         Assert.Equal(2, rendered.Split(Path.DirectorySeparatorChar).Length);
         Assert.DoesNotContain("..", rendered.Split(Path.DirectorySeparatorChar));
     }
@@ -209,7 +211,7 @@ public class FileNameTests
     [InlineData("//{CallId}//", "c1")]
     public void Every_token_renders_its_value(string template, string expected)
     {
-        Assert.Equal(expected, new FileNameTemplate(template).Render("c1", "2026-11-24 09:15:02", "FC1"));
+        Assert.Equal(expected, new FileNameTemplate(template).Render("c1", CallAt, "FC1"));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.IO;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using Dypls.Downloads;
+using Dypls.Runs;
 
 namespace Dypls.Core.Tests.Downloads;
 
@@ -22,7 +23,9 @@ public sealed class SavePlannerTests : IDisposable
     private SavePlanner Planner(bool force = false, string template = "{CallId}") => new SavePlanner(_dir, new FileNameTemplate(template), force, RunStart);
 
     private static SavePlan Plan(SavePlanner p, string callId, string? url = null, object? expiresAt = null) =>
-        p.Plan(callId, "2026-11-24 09:15:02", "FC1", url, expiresAt);
+        p.Plan(Call(callId, "FC1"), url, expiresAt);
+
+    private static CallRequest Call(string callId, string pool) => CallRequest.Parse(callId, "2026-11-24 09:15:02", pool);
 
     [Fact]
     public void A_new_row_is_downloaded_to_its_file_name()
@@ -98,10 +101,10 @@ public sealed class SavePlannerTests : IDisposable
         var url = $"http://127.0.0.1:5000/b/FC1_x.wav?Expires={expires.ToUnixTimeSeconds()}&OSSAccessKeyId=a&Signature=s";
         var plan = Plan(Planner(), "c1", url);
         Assert.Equal(SavePlanKind.Download, plan.Kind);
-        Assert.Equal(expires.ToUnixTimeSeconds(), plan.KnownUrl!.ExpiresAt.ToUnixTimeSeconds());
+        Assert.Equal(expires.ToUnixTimeSeconds(), plan.KnownUrl!.Url.ExpiresAt.ToUnixTimeSeconds());
 
         var given = DateTimeOffset.UtcNow.AddMinutes(5);
-        Assert.Equal(given, Plan(Planner(), "c2", url, given).KnownUrl!.ExpiresAt);
+        Assert.Equal(given, Plan(Planner(), "c2", url, given).KnownUrl!.Url.ExpiresAt);
     }
 
     [Fact]
@@ -197,8 +200,8 @@ public sealed class SavePlannerTests : IDisposable
         var now = new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
         var p = new SavePlanner(_dir, new FileNameTemplate("{CallId}"), false, RunStart, () => now);
         var plan = Plan(p, "c1", "https://bucket.oss-cn-shanghai.aliyuncs.com/x.mp3?Signature=s");
-        Assert.Equal(now + DownloadUrlPolicy.UnknownInputLifetime, plan.KnownUrl!.ExpiresAt);
-        Assert.Equal("https://bucket.oss-cn-shanghai.aliyuncs.com/x.mp3?Signature=s", plan.KnownUrl.DownloadUrl);
+        Assert.Equal(now + DownloadUrlPolicy.UnknownInputLifetime, plan.KnownUrl!.Url.ExpiresAt);
+        Assert.Equal("https://bucket.oss-cn-shanghai.aliyuncs.com/x.mp3?Signature=s", plan.KnownUrl!.Url.DownloadUrl);
     }
 
     [Fact]
@@ -206,7 +209,7 @@ public sealed class SavePlannerTests : IDisposable
     {
         var before = DateTimeOffset.UtcNow;
         var plan = Plan(Planner(), "c1", "https://bucket.oss-cn-shanghai.aliyuncs.com/x.mp3?Signature=s");
-        Assert.InRange(plan.KnownUrl!.ExpiresAt, before + DownloadUrlPolicy.UnknownInputLifetime, DateTimeOffset.UtcNow + DownloadUrlPolicy.UnknownInputLifetime);
+        Assert.InRange(plan.KnownUrl!.Url.ExpiresAt, before + DownloadUrlPolicy.UnknownInputLifetime, DateTimeOffset.UtcNow + DownloadUrlPolicy.UnknownInputLifetime);
     }
 
     [Fact]
@@ -295,7 +298,7 @@ public sealed class SavePlannerTests : IDisposable
     private SavePlanner PerPool(int maxIndexedNames) =>
         new(_dir, new FileNameTemplate("{PoolKey}/{CallId}"), false, RunStart, maxIndexedNames: maxIndexedNames);
 
-    private static SavePlan PlanIn(SavePlanner p, string pool, string callId) => p.Plan(callId, "2026-11-24 09:15:02", pool, null, null);
+    private static SavePlan PlanIn(SavePlanner p, string pool, string callId) => p.Plan(Call(callId, pool), null, null);
 
     private void Saved(string pool, params string[] names)
     {

@@ -48,7 +48,7 @@ public sealed class SaverOverHttpTests : IAsyncLifetime
     {
         var url = new Uri(_server.BaseUri, $"b/obj-{i}.mp3?Expires=4102444800&OSSAccessKeyId=k&Signature=s%3D").AbsoluteUri;
         return new SaveJob($"obj-{i}", Path.Combine(_dir, $"obj-{i}"),
-            _ => Task.FromResult(new RecordFileUrl(url, "R-" + i.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow.AddHours(2), 1)));
+            _ => Task.FromResult(FetchTarget.Check(new RecordFileUrl(url, "R-" + i.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow.AddHours(2), 1), givenOnInput: false)));
     }
 
     [Fact]

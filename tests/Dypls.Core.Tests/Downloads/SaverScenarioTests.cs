@@ -7,6 +7,7 @@ using Dypls.Api;
 using Dypls.Core.Tests.TestServers;
 using Dypls.Downloads;
 using Dypls.Http;
+using Dypls.Runs;
 
 namespace Dypls.Core.Tests.Downloads;
 
@@ -36,7 +37,7 @@ public sealed class SaverScenarioTests : IDisposable
 
     private string[] Trace => _trace.ToArray();
 
-    private RecordingSaver Saver(int maxAttempts = 5, Func<DateTimeOffset>? clock = null, TimeSpan? busyWaitLimit = null)
+    private RecordingSaver Saver(int maxAttempts = 5, Func<DateTimeOffset>? clock = null, TimeSpan? busyWaitLimit = null, Lane? downloads = null)
     {
         var options = new SaveOptions
         {
@@ -47,19 +48,22 @@ public sealed class SaverScenarioTests : IDisposable
             BusyWaitLimit = busyWaitLimit,
         };
         if (clock != null) options.Clock = clock;
-        return new RecordingSaver(SharedHttpClient.Get(TimeSpan.FromSeconds(5)), options)
+        return new RecordingSaver(SharedHttpClient.Get(TimeSpan.FromSeconds(5)), options, downloads)
         {
             Trace = _trace.Enqueue,
             Congestion = () => Interlocked.Increment(ref _congestion),
         };
     }
 
-    /// <summary>A job whose fresh URLs come from <paramref name="urls"/> in turn (the last one repeats).</summary>
-    private SaveJob Job(string finalBase, params string[] urls) => new("call-1", finalBase, _ =>
+    /// <summary>A job whose fresh URLs come from <paramref name="urls"/> in turn (the last one repeats); they count in _freshUrls.</summary>
+    private SaveJob Job(string finalBase, params string[] urls) => JobWith(finalBase, null, false, null, urls);
+
+    /// <summary>As <see cref="Job"/>, with a URL in hand (from input, or fetched ahead from the API) and a -Force cutoff.</summary>
+    private SaveJob JobWith(string finalBase, RecordFileUrl? known, bool knownFromApi, DateTime? cutoff, params string[] urls) => new("call-1", finalBase, _ =>
     {
         var n = Interlocked.Increment(ref _freshUrls) - 1;
-        return Task.FromResult(new RecordFileUrl(urls[Math.Min(n, urls.Length - 1)], "R" + n.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow.AddHours(2), 1));
-    });
+        return Task.FromResult(FetchTarget.Check(new RecordFileUrl(urls[Math.Min(n, urls.Length - 1)], "R" + n.ToString(CultureInfo.InvariantCulture), DateTimeOffset.UtcNow.AddHours(2), 1), givenOnInput: false));
+    }, known is null ? null : FetchTarget.Check(known, givenOnInput: !knownFromApi), cutoff);
 
     private static async Task WaitUntil(Func<bool> condition)
     {
@@ -94,7 +98,7 @@ public sealed class SaverScenarioTests : IDisposable
         Assert.Equal(Object.Length, r.Length);
         Assert.Equal(DownloadStatus.Downloaded, r.Status);
         Assert.Equal(1, r.Attempts);
-        Assert.Equal(1, r.ApiCalls);
+        Assert.Equal(1, _freshUrls);
         Assert.Equal(url, r.Url!.DownloadUrl);
         Assert.Equal(ObjectMd5, r.Md5);
         Assert.Equal(Object.Length, reported);
@@ -176,13 +180,12 @@ public sealed class SaverScenarioTests : IDisposable
             await ScriptedObjectServer.ServeAsync(ctx, Object, ObjectETag);
         });
         var slots = new Dypls.Concurrency.DynamicSemaphore(1, 1);
+        var downloads = new Lane(slots, _ => { });
         var first = Job(Base, server.Url("call-1.mp3"));
-        first.TransferSlots = slots;
         var second = Job(Path.Combine(_dir, "call-2"), server.Url("call-2.mp3"));
-        second.TransferSlots = slots;
-        var a = Saver().SaveAsync(first, null, CancellationToken.None);
+        var a = Saver(downloads: downloads).SaveAsync(first, null, CancellationToken.None);
         await WaitUntil(() => server.Count == 1);
-        var b = Saver().SaveAsync(second, null, CancellationToken.None);
+        var b = Saver(downloads: downloads).SaveAsync(second, null, CancellationToken.None);
         await Task.Delay(300);
         Assert.Equal(1, server.Count); // the second GET waits for the slot
         Assert.Equal(0, slots.Available);
@@ -202,10 +205,8 @@ public sealed class SaverScenarioTests : IDisposable
         await using var server = new ScriptedObjectServer((ctx, _) => ScriptedObjectServer.ServeAsync(ctx, Object, ObjectETag));
         var slots = new Dypls.Concurrency.DynamicSemaphore(1, 1);
         var job = Job(Base, server.Url("call-1.mp3"));
-        job.TransferSlots = slots;
         var availableWhenTold = -1;
-        job.RunStopping = _ => availableWhenTold = slots.Available;
-        var saver = Saver();
+        var saver = Saver(downloads: new Lane(slots, _ => availableWhenTold = slots.Available));
         // A full disk, as the store reports it, raised while the body is written.
         var full = new DyplsException("DiskFull", "the disk is full", stopsRun: true);
         var ex = await Assert.ThrowsAsync<DyplsException>(() => saver.SaveAsync(job, _ => throw full, CancellationToken.None));
@@ -224,7 +225,7 @@ public sealed class SaverScenarioTests : IDisposable
         Assert.Equal(DownloadStatus.Skipped, r.Status);
         Assert.Equal(3, r.Length);
         Assert.Equal(0, r.Attempts);
-        Assert.Equal(0, r.ApiCalls);
+        Assert.Equal(0, _freshUrls);
         Assert.Null(r.Url);
         Assert.Null(r.Md5);
         Assert.Equal(0, server.Count);
@@ -238,8 +239,7 @@ public sealed class SaverScenarioTests : IDisposable
         await using var server = new ScriptedObjectServer((ctx, _) => ScriptedObjectServer.ServeAsync(ctx, Object, ObjectETag));
         File.WriteAllBytes(Base + ".mp3", [1]);
         File.WriteAllBytes(Base + ".wav", [1, 2]);
-        var job = Job(Base, server.Url("call-1.wav"));
-        job.KnownUrl = new RecordFileUrl(server.Url("call-1.wav"), null, DateTimeOffset.UtcNow.AddHours(1), 0);
+        var job = JobWith(Base, new RecordFileUrl(server.Url("call-1.wav"), null, DateTimeOffset.UtcNow.AddHours(1), 0), false, null, server.Url("call-1.wav"));
         var r = await Saver().SaveAsync(job, null, CancellationToken.None);
         Assert.Equal(DownloadStatus.Skipped, r.Status);
         Assert.Equal(Base + ".wav", r.Path);
@@ -254,27 +254,25 @@ public sealed class SaverScenarioTests : IDisposable
         File.WriteAllBytes(Base + ".mp3", [1, 2, 3]);
         File.SetLastWriteTimeUtc(Base + ".mp3", written);
 
-        var job = Job(Base, server.Url("call-1.mp3"));
-        job.ReplaceFilesOlderThanUtc = written;
+        var job = JobWith(Base, null, false, written, server.Url("call-1.mp3"));
         var same = await Saver().SaveAsync(job, null, CancellationToken.None);
         Assert.Equal(DownloadStatus.Skipped, same.Status);
         Assert.Equal(0, server.Count);
 
-        job.ReplaceFilesOlderThanUtc = written.AddSeconds(1);
+        job = JobWith(Base, null, false, written.AddSeconds(1), server.Url("call-1.mp3"));
         var older = await Saver().SaveAsync(job, null, CancellationToken.None);
         Assert.Equal(DownloadStatus.Downloaded, older.Status);
         Assert.Equal(Object, File.ReadAllBytes(Base + ".mp3"));
     }
 
     [Fact]
-    public async Task A_plain_http_URL_given_on_input_is_refused_before_any_request()
+    public void A_plain_http_URL_given_on_input_is_refused_before_any_request()
     {
-        var job = Job(Base, "https://unused.example/x.mp3");
-        job.KnownUrl = new RecordFileUrl("http://recordings.example.com/b/call-1.mp3?Expires=4102444800&OSSAccessKeyId=k&Signature=s", null, DateTimeOffset.UtcNow.AddHours(1), 0);
-        var ex = await Assert.ThrowsAsync<DyplsException>(() => Saver().SaveAsync(job, null, CancellationToken.None));
+        var url = new RecordFileUrl("http://recordings.example.com/b/call-1.mp3?Expires=4102444800&OSSAccessKeyId=k&Signature=s", null, DateTimeOffset.UtcNow.AddHours(1), 0);
+        var ex = Assert.Throws<DyplsException>(() => FetchTarget.Check(url, givenOnInput: true));
         Assert.Equal("InsecureDownloadUrl", ex.ErrorId);
-        Assert.StartsWith("CallId 'call-1': the download URL http://recordings.example.com/b/call-1.mp3?", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(0, _freshUrls);
+        Assert.StartsWith("the download URL http://recordings.example.com/b/call-1.mp3?", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Signature=s", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -282,12 +280,11 @@ public sealed class SaverScenarioTests : IDisposable
     {
         await using var server = new ScriptedObjectServer((ctx, _) => ScriptedObjectServer.ServeAsync(ctx, Object, ObjectETag));
         var fresh = server.Url("call-1.mp3", "fresh");
-        var job = Job(Base, fresh);
         var expires = DateTimeOffset.UtcNow.AddSeconds(30);
-        job.KnownUrl = new RecordFileUrl(server.Url("call-1.mp3", "old"), null, expires, 0);
+        var job = JobWith(Base, new RecordFileUrl(server.Url("call-1.mp3", "old"), null, expires, 0), false, null, fresh);
         var r = await Saver().SaveAsync(job, null, CancellationToken.None);
         Assert.Equal(DownloadStatus.Downloaded, r.Status);
-        Assert.Equal(1, r.ApiCalls);
+        Assert.Equal(1, _freshUrls);
         Assert.Equal(fresh, r.Url!.DownloadUrl);
         Assert.EndsWith("Signature=fresh", Assert.Single(server.Requests).Target, StringComparison.Ordinal);
         Assert.Equal($"CallId 'call-1': the download URL expires at {expires:u}; getting a fresh one.", Trace[0]);
@@ -298,8 +295,7 @@ public sealed class SaverScenarioTests : IDisposable
     {
         // Input gave a loopback URL that is about to expire; the API's replacement is plain http on another host
         // (0.0.0.0, nothing listening): it is tried, so the row fails on the network, not as an insecure input URL.
-        var job = Job(Base, "http://0.0.0.0:" + ClosedPort().ToString(CultureInfo.InvariantCulture) + "/b/call-1.mp3");
-        job.KnownUrl = new RecordFileUrl("http://127.0.0.1:9/b/call-1.mp3", null, DateTimeOffset.UtcNow.AddSeconds(10), 0);
+        var job = JobWith(Base, new RecordFileUrl("http://127.0.0.1:9/b/call-1.mp3", null, DateTimeOffset.UtcNow.AddSeconds(10), 0), false, null, "http://0.0.0.0:" + ClosedPort().ToString(CultureInfo.InvariantCulture) + "/b/call-1.mp3");
         var ex = await Assert.ThrowsAsync<DyplsException>(() => Saver(maxAttempts: 1).SaveAsync(job, null, CancellationToken.None));
         Assert.Equal("DownloadNetworkError", ex.ErrorId);
         Assert.StartsWith("CallId 'call-1': the download failed: ", ex.Message, StringComparison.Ordinal);
@@ -325,7 +321,7 @@ public sealed class SaverScenarioTests : IDisposable
         var r = await Saver().SaveAsync(Job(Base, server.Url("call-1.mp3", "1"), server.Url("call-1.mp3", "2")), null, CancellationToken.None);
         Assert.Equal(DownloadStatus.Downloaded, r.Status);
         Assert.Equal(1, r.Attempts);
-        Assert.Equal(2, r.ApiCalls);
+        Assert.Equal(2, _freshUrls);
         Assert.Equal(server.Url("call-1.mp3", "2"), r.Url!.DownloadUrl);
         Assert.Contains("CallId 'call-1': the download URL has expired; getting a fresh one.", Trace);
         Assert.Equal(0, _congestion);
@@ -354,13 +350,11 @@ public sealed class SaverScenarioTests : IDisposable
             now = expires;
             return ScriptedObjectServer.ErrorAsync(ctx, 403, "AccessDenied", "You have no right to access this object.");
         });
-        var job = Job(Base, server.Url("call-1.mp3", "fresh"));
-        job.KnownUrl = new RecordFileUrl(server.Url("call-1.mp3", "known"), null, expires, 0);
-        job.KnownUrlFromApi = true;
+        var job = JobWith(Base, new RecordFileUrl(server.Url("call-1.mp3", "known"), null, expires, 0), true, null, server.Url("call-1.mp3", "fresh"));
         var r = await Saver(clock: () => now).SaveAsync(job, null, CancellationToken.None);
         Assert.Equal(DownloadStatus.Downloaded, r.Status);
         Assert.Equal(1, r.Attempts);
-        Assert.Equal(1, r.ApiCalls);
+        Assert.Equal(1, _freshUrls);
     }
 
     [Fact]
@@ -374,12 +368,10 @@ public sealed class SaverScenarioTests : IDisposable
             now = expires;
             return ScriptedObjectServer.ErrorAsync(ctx, 503, "ServiceUnavailable", "Please reduce your request rate.");
         });
-        var job = Job(Base, server.Url("call-1.mp3", "fresh"));
-        job.KnownUrl = new RecordFileUrl(server.Url("call-1.mp3", "known"), null, expires, 0);
-        job.KnownUrlFromApi = true;
+        var job = JobWith(Base, new RecordFileUrl(server.Url("call-1.mp3", "known"), null, expires, 0), true, null, server.Url("call-1.mp3", "fresh"));
         var r = await Saver(clock: () => now).SaveAsync(job, null, CancellationToken.None);
         Assert.Equal(2, r.Attempts);
-        Assert.Equal(1, r.ApiCalls);
+        Assert.Equal(1, _freshUrls);
         Assert.Equal(1, _congestion);
     }
 
@@ -415,7 +407,7 @@ public sealed class SaverScenarioTests : IDisposable
         var r = await Saver().SaveAsync(Job(Base, server.Url("call-1.mp3")), null, CancellationToken.None);
         Assert.Equal(DownloadStatus.Downloaded, r.Status);
         Assert.Equal(2, r.Attempts);
-        Assert.Equal(1, r.ApiCalls);
+        Assert.Equal(1, _freshUrls);
         Assert.Equal(1, _congestion);
         Assert.Matches(new Regex(@"^CallId 'call-1': attempt 1 failed \(the download server answered HTTP 503, ServiceUnavailable\.\); retrying in \d+ ms\.$"), Trace[0]);
     }
@@ -677,8 +669,7 @@ public sealed class SaverScenarioTests : IDisposable
     public async Task Saving_with_a_known_URL_never_comes_back_on_the_callers_context()
     {
         await using var server = new ScriptedObjectServer((ctx, _) => ScriptedObjectServer.ServeAsync(ctx, Object, ObjectETag));
-        var job = Job(Base, server.Url("call-1.mp3"));
-        job.KnownUrl = new RecordFileUrl(server.Url("call-1.mp3"), null, DateTimeOffset.UtcNow.AddHours(1), 0);
+        var job = JobWith(Base, new RecordFileUrl(server.Url("call-1.mp3"), null, DateTimeOffset.UtcNow.AddHours(1), 0), false, null, server.Url("call-1.mp3"));
         var context = new CountingSyncContext();
         var r = await context.Start(() => Saver().SaveAsync(job, null, CancellationToken.None));
         Assert.Equal(Object, File.ReadAllBytes(r.Path));
@@ -692,7 +683,7 @@ public sealed class SaverScenarioTests : IDisposable
         var job = new SaveJob("call-1", Base, async token =>
         {
             await Task.Delay(1, token).ConfigureAwait(false); // an API call: completes later, on the pool
-            return new RecordFileUrl(server.Url("call-1.mp3"), null, DateTimeOffset.UtcNow.AddHours(1), 1);
+            return FetchTarget.Check(new RecordFileUrl(server.Url("call-1.mp3"), null, DateTimeOffset.UtcNow.AddHours(1), 1), givenOnInput: false);
         });
         var context = new CountingSyncContext();
         var r = await context.Start(() => Saver().SaveAsync(job, null, CancellationToken.None));
