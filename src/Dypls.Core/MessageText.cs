@@ -1,7 +1,7 @@
 namespace Dypls
 {
     /// <summary>Values from input rows shown inside messages: line breaks, tabs and NULs escaped, long values cut.</summary>
-    public static class MessageText
+    internal static class MessageText
     {
         /// <summary>
         /// The messages of an exception and its first causes, each once: "An error occurred while sending the request." says

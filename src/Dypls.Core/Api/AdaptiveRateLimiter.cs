@@ -13,7 +13,7 @@ namespace Dypls.Api
     /// burst of throttles and creeps up 2% per quiet quarter second, so it settles just under the account's
     /// quota and recovers within seconds when another job stops sharing it.
     /// </summary>
-    public sealed class AdaptiveRateLimiter
+    internal sealed class AdaptiveRateLimiter
     {
         private readonly object _lock = new object();
         private readonly Func<DateTimeOffset> _clock;

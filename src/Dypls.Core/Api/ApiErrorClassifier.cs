@@ -3,7 +3,7 @@ using System;
 namespace Dypls.Api
 {
     /// <summary>Maps service codes and HTTP statuses to retry classes (see dyplsapi-notes.md, "Retry classes").</summary>
-    public static class ApiErrorClassifier
+    internal static class ApiErrorClassifier
     {
         public static ApiErrorKind Classify(string? code, int httpStatus)
         {

@@ -17,7 +17,7 @@ namespace Dypls.Api
     /// Calls Dyplsapi 2017-05-25 with RPC signature V1. Thread-safe: one instance serves every
     /// concurrent row of a pipeline. Retries transient failures with exponential backoff and jitter.
     /// </summary>
-    public sealed class DyplsApiClient
+    internal sealed class DyplsApiClient
     {
         public const string ApiVersion = "2017-05-25";
         public const string QueryRecordFileDownloadUrlAction = "QueryRecordFileDownloadUrl";

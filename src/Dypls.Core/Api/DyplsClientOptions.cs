@@ -3,7 +3,7 @@ using System;
 namespace Dypls.Api
 {
     /// <summary>How the API client talks to Dyplsapi. Defaults follow the official SDKs (connect 5 s, read 10 s).</summary>
-    public sealed class DyplsClientOptions
+    internal sealed class DyplsClientOptions
     {
         public static readonly Uri DefaultEndpoint = new Uri("https://dyplsapi.aliyuncs.com/");
 

@@ -4,7 +4,7 @@ using System.Net;
 namespace Dypls.Api
 {
     /// <summary>Endpoints must be HTTPS, except loopback hosts (the emulator), where plain HTTP is allowed.</summary>
-    public static class EndpointPolicy
+    internal static class EndpointPolicy
     {
         public static Uri Validate(Uri endpoint)
         {

@@ -3,7 +3,7 @@ using System;
 namespace Dypls.Api
 {
     /// <summary>A successful QueryRecordFileDownloadUrl answer.</summary>
-    public sealed class RecordFileUrl
+    internal sealed class RecordFileUrl
     {
         public RecordFileUrl(string downloadUrl, string? requestId, DateTimeOffset expiresAt, int attempts)
         {

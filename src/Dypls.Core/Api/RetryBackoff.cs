@@ -6,7 +6,7 @@ namespace Dypls.Api
     /// Exponential backoff with jitter, shared by API calls and downloads: base * 2^(attempt-1), capped,
     /// then scaled by a random factor in [floor, 1] so many rows failing at once do not retry in step.
     /// </summary>
-    public sealed class RetryBackoff
+    internal sealed class RetryBackoff
     {
         private readonly TimeSpan _baseDelay;
         private readonly TimeSpan _maxDelay;

@@ -5,7 +5,7 @@ using System.Threading.Tasks;
 namespace Dypls.Api
 {
     /// <summary>What to do after a failed attempt.</summary>
-    public readonly struct RetryStep
+    internal readonly struct RetryStep
     {
         private RetryStep(bool giveUp, TimeSpan delay, bool counted, Exception? replacement)
         {
@@ -35,7 +35,7 @@ namespace Dypls.Api
     /// The one retry loop of API calls and downloads: run an attempt, let the caller classify a failure (give up, or wait
     /// and try again), never retry past cancellation. Each caller keeps its own classes and backoff.
     /// </summary>
-    public static class RetryLoop
+    internal static class RetryLoop
     {
         /// <param name="attempt">Gets the attempt number, from 1.</param>
         /// <param name="decide">Gets the failure and the attempt number it ended.</param>

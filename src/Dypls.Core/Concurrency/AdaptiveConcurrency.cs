@@ -12,7 +12,7 @@ namespace Dypls.Concurrency
     /// upwards now and then, keep a step while recordings/s or bytes/s improve, step back when more stops helping, back
     /// off on congestion (throttling, timeouts, connection errors). Per run; nothing is kept. Thread-safe.
     /// </summary>
-    public sealed class AdaptiveConcurrency
+    internal sealed class AdaptiveConcurrency
     {
         /// <summary>The most Auto ever uses: beyond this, one process gains nothing but sockets.</summary>
         public const int DefaultCeiling = 256;

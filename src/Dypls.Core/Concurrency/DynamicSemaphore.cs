@@ -10,7 +10,7 @@ namespace Dypls.Concurrency
     /// back as work finishes (nothing running is interrupted).
     /// </summary>
     [SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "SemaphoreSlim holds no OS handle unless AvailableWaitHandle is read (never here), and a late Release after Dispose would throw.")]
-    public sealed class DynamicSemaphore
+    internal sealed class DynamicSemaphore
     {
         private readonly SemaphoreSlim _slots;
         private readonly object _lock = new object();

@@ -7,7 +7,7 @@ using Dypls.Api;
 namespace Dypls.Downloads
 {
     /// <summary>What Dypls accepts of a download URL: its scheme and host, the file extension it may give, its expiry.</summary>
-    public static class DownloadUrlPolicy
+    internal static class DownloadUrlPolicy
     {
         /// <summary>A URL is refreshed before use when it expires within this margin.</summary>
         public static readonly TimeSpan DefaultSafetyMargin = TimeSpan.FromMinutes(2);

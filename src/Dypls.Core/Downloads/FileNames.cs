@@ -13,7 +13,7 @@ namespace Dypls.Downloads
     /// "{PoolKey}/{CallDate}/{CallId}". Every segment is made safe for Windows, macOS and Linux, so a
     /// CallId can never climb out of the destination or hit a reserved device name.
     /// </summary>
-    public sealed class FileNameTemplate
+    internal sealed class FileNameTemplate
     {
         public const string Default = "{CallId}";
 
@@ -69,7 +69,7 @@ namespace Dypls.Downloads
         }
     }
 
-    public static class FileNameSanitizer
+    internal static class FileNameSanitizer
     {
         // Characters Windows forbids in names, plus both separators; control characters are handled below.
         private const string Forbidden = "<>:\"/\\|?*";

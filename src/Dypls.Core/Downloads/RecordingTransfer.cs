@@ -16,7 +16,7 @@ namespace Dypls.Downloads
     /// One GET of a recording: Range and If-Range when resuming, every wait bounded by the idle timeout, the MD5 taken of
     /// the bytes as they arrive. Knows HTTP and nothing about file names: the caller hands it the stream to write to.
     /// </summary>
-    public sealed class RecordingTransfer
+    internal sealed class RecordingTransfer
     {
         /// <summary>Of an error body only the OSS Code is used; more than this is never read.</summary>
         public const int MaxErrorBodyBytes = 16 * 1024;
@@ -103,7 +103,7 @@ namespace Dypls.Downloads
         internal int BufferSize => _bufferSize;
     }
 
-    public enum TransferKind
+    internal enum TransferKind
     {
         /// <summary>200: the whole object, from byte 0.</summary>
         Whole,
@@ -116,7 +116,7 @@ namespace Dypls.Downloads
     }
 
     /// <summary>An open download whose headers have been read; owns the HTTP response.</summary>
-    public sealed class TransferResponse : IDisposable
+    internal sealed class TransferResponse : IDisposable
     {
         private readonly RecordingTransfer _transfer;
         private readonly HttpRequestMessage _request;
@@ -263,7 +263,7 @@ namespace Dypls.Downloads
 
     /// <summary>A failed download attempt, before the row's context is added.</summary>
     [SuppressMessage("Naming", "CA1710:Identifiers should have correct suffix", Justification = "Never escapes the save engine (it becomes the row's DyplsException); the short name reads as the attempt's outcome.")]
-    public sealed class TransferFailure : Exception
+    internal sealed class TransferFailure : Exception
     {
         public TransferFailure(string errorId, string message, bool transient, bool restart = false, bool accessDenied = false, bool expired = false, Exception? inner = null)
             : base(message, inner)

@@ -8,7 +8,7 @@ namespace Dypls.Downloads
     /// Reads what an I/O failure on the destination means. A full disk fails every row alike, so it stops the run;
     /// a sharing violation means another program (or run) has the file open, which is worth a short wait.
     /// </summary>
-    public static class StorageErrors
+    internal static class StorageErrors
     {
         private static readonly bool IsWindows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
         private static readonly bool IsMacOS = RuntimeInformation.IsOSPlatform(OSPlatform.OSX);

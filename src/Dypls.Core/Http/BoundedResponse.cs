@@ -12,7 +12,7 @@ namespace Dypls.Http
     /// Framework a cancelled read on a response stream does not return until data comes; so each wait also races a
     /// watchdog task, and a wait that loses disposes the response (which aborts the connection) and is abandoned.
     /// </summary>
-    public sealed class BoundedResponse
+    internal sealed class BoundedResponse
     {
         private readonly CancellationToken _deadline;
         private readonly Task _watchdog;

@@ -9,7 +9,7 @@ namespace Dypls.Http
     /// One HttpClient (and so one connection pool) per connect timeout, shared by every cmdlet call in
     /// the session: a new client per call would leave sockets in TIME_WAIT and redo TLS handshakes.
     /// </summary>
-    public static class SharedHttpClient
+    internal static class SharedHttpClient
     {
         private static readonly ConcurrentDictionary<TimeSpan, HttpClient> Clients = new ConcurrentDictionary<TimeSpan, HttpClient>();
 

@@ -13,7 +13,7 @@ namespace Dypls.Loading
     /// at least the one asked for (and the same public key, when one is asked for); and it prefers a copy already loaded
     /// (another module's, say) over loading a second one from the module folder.
     /// </summary>
-    public sealed class DependencyResolver
+    internal sealed class DependencyResolver
     {
         private readonly string _directory;
         private readonly HashSet<string> _names;

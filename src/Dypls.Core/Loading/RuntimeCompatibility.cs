@@ -12,7 +12,7 @@ namespace Dypls.Loading
     /// references: without this check the import "works" and the first row fails with a loader exception.
     /// Decided by trying the load, not by reading version numbers of PowerShell.
     /// </summary>
-    public static class RuntimeCompatibility
+    internal static class RuntimeCompatibility
     {
         /// <summary>What to tell the user; names the versions that hold today (System.Text.Json 8.0 = .NET 8 = PowerShell 7.4).</summary>
         public const string Requirement = "Dypls needs PowerShell 7.4 or later, or Windows PowerShell 5.1.";

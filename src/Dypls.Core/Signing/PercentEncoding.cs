@@ -7,7 +7,7 @@ namespace Dypls.Signing
     /// A-Z a-z 0-9 - _ . ~ left as they are, uppercase hex. Uri.EscapeDataString differs across
     /// runtimes (.NET Framework leaves !*'() alone), so it is not used.
     /// </summary>
-    public static class PercentEncoding
+    internal static class PercentEncoding
     {
         private const string Hex = "0123456789ABCDEF";
 

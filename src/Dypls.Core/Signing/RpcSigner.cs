@@ -9,7 +9,7 @@ using System.Text;
 namespace Dypls.Signing
 {
     /// <summary>Alibaba Cloud RPC signature V1 (HMAC-SHA1), as the official SDKs compute it.</summary>
-    public static class RpcSigner
+    internal static class RpcSigner
     {
         public const string SignatureMethod = "HMAC-SHA1";
         public const string SignatureVersion = "1.0";

@@ -11,7 +11,7 @@ namespace Dypls.Text
     /// 1252) or "鍛煎彨璁板綍ID" (936). Test: encode the text back in the code page and see whether the bytes are
     /// valid UTF-8 that says something else.
     /// </summary>
-    public static class Utf8Mojibake
+    internal static class Utf8Mojibake
     {
         private static readonly UTF8Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
 

@@ -8,7 +8,7 @@ namespace Dypls.Time
     /// (UTC+8, no daylight saving). This turns what users have — that string, [datetime] of any Kind,
     /// [datetimeoffset], ISO 8601 text, or Unix epoch milliseconds/seconds from the receipts — into it.
     /// </summary>
-    public static class CallTime
+    internal static class CallTime
     {
         public const string ServiceFormat = "yyyy-MM-dd HH:mm:ss";
         public static readonly TimeSpan BeijingOffset = TimeSpan.FromHours(8);

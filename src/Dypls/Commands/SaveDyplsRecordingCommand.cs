@@ -1,7 +1,4 @@
 using System;
-using System.Diagnostics;
-using System.Globalization;
-using System.IO;
 using System.Management.Automation;
 using Dypls.Api;
 using Dypls.Downloads;
@@ -59,9 +56,7 @@ namespace Dypls.Commands
         private FileNameTemplate _template = null!;
         private DateTimeOffset _runStarted;
 
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private long _lastProgressMs = -1000;
-        private readonly int _progressId = new Random().Next(1, int.MaxValue);
+        private readonly SaveProgress _progress = new SaveProgress();
 
         protected override void BeginProcessing()
         {
@@ -74,7 +69,7 @@ namespace Dypls.Commands
             {
                 ThrowTerminatingError(Record(ex, FileNameTemplate));
             }
-            _destination = ResolveDestination();
+            _destination = DestinationFolder.Resolve(this, Destination);
             base.BeginProcessing();
             WriteDebug($"Destination: {_destination}; file names: {_template.Template}.");
         }
@@ -86,32 +81,6 @@ namespace Dypls.Commands
                 // -TimeoutSec bounds one API attempt and, for downloads, a stretch with no data.
                 IdleTimeout = TimeSpan.FromSeconds(TimeoutSec),
             }, _destination, _template, Force, _runStarted, throttleLimit, logging);
-
-        private string ResolveDestination()
-        {
-            string path;
-            try
-            {
-                path = string.IsNullOrEmpty(Destination)
-                    ? SessionState.Path.CurrentFileSystemLocation.ProviderPath
-                    : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination, out var provider, out _) is var p && provider.Name == "FileSystem"
-                        ? p
-                        : throw new PSArgumentException($"-Destination '{Destination}' is not a file system path.");
-            }
-            catch (Exception ex) when (ex is PSArgumentException || ex is ItemNotFoundException || ex is ProviderNotFoundException || ex is System.Management.Automation.DriveNotFoundException || ex is NotSupportedException)
-            {
-                ThrowTerminatingError(new ErrorRecord(ex, "InvalidDestination", ErrorCategory.InvalidArgument, Destination));
-                throw; // not reached
-            }
-            path = Path.GetFullPath(path);
-            if (File.Exists(path))
-            {
-                ThrowTerminatingError(new ErrorRecord(
-                    new DyplsException("DestinationNotAFolder", $"-Destination '{path}' is a file; give a folder (it is created when missing)."),
-                    "DestinationNotAFolder", ErrorCategory.InvalidArgument, Destination));
-            }
-            return path;
-        }
 
         private protected override void ProcessCall(CallRequest call, object row)
         {
@@ -132,43 +101,14 @@ namespace Dypls.Commands
 
         private protected override void OnPipelineTick()
         {
-            // A few updates a second at most: a chatty progress bar slows Windows PowerShell 5.1 badly.
-            if (_clock.ElapsedMilliseconds - _lastProgressMs < 250) return;
-            WriteProgressNow();
-        }
-
-        private void WriteProgressNow()
-        {
-            var now = _clock.ElapsedMilliseconds;
-            _lastProgressMs = now;
-            var seen = Rows.Seen;
-            var done = seen - Rows.InFlight;
-            var bytes = _run.Bytes;
-            var rate = now > 0 ? bytes / (now / 1000.0) : 0;
-            var record = new ProgressRecord(_progressId, "Saving recordings",
-                string.Format(CultureInfo.CurrentCulture, "{0} of {1} done, {2}, {3}/s", done, seen, Size(bytes), Size((long)rate)))
-            {
-                PercentComplete = seen == 0 ? 0 : Math.Min(100, done * 100 / seen),
-            };
-            WriteProgress(record);
+            if (_progress.Due(out var record, Rows.Seen, Rows.InFlight, _run.Bytes)) WriteProgress(record);
         }
 
         protected override void EndProcessing()
         {
             base.EndProcessing();
-            // The last word before the bar closes: everything is done.
-            WriteProgressNow();
-            var record = new ProgressRecord(_progressId, "Saving recordings", "Done") { RecordType = ProgressRecordType.Completed };
-            WriteProgress(record);
-            WriteVerbose(string.Format(CultureInfo.InvariantCulture, "{0} rows, {1} transferred in {2:0.0} s.", Rows.Seen, Size(_run.Bytes), _clock.Elapsed.TotalSeconds));
-        }
-
-        private static string Size(long bytes)
-        {
-            if (bytes < 1024) return bytes + " B";
-            if (bytes < 1024 * 1024) return (bytes / 1024.0).ToString("0.0", CultureInfo.CurrentCulture) + " KB";
-            if (bytes < 1024L * 1024 * 1024) return (bytes / 1048576.0).ToString("0.0", CultureInfo.CurrentCulture) + " MB";
-            return (bytes / 1073741824.0).ToString("0.00", CultureInfo.CurrentCulture) + " GB";
+            foreach (var record in _progress.Last(Rows.Seen, _run.Bytes)) WriteProgress(record);
+            WriteVerbose(_progress.Summary(Rows.Seen, _run.Bytes));
         }
     }
 }
