@@ -189,7 +189,7 @@ Describe 'Failures that hit every row stop the run once' {
     }
 
     It 'a wrong secret over 300 rows fails Get-DyplsRecordUrl once, terminating, after only a few requests' {
-        Reset-Stats
+        Reset-Emulator
         $bad = New-DyplsDemoCredential -Secret 'wrong-secret-value-123'
         $rows = 1..300 | ForEach-Object { [pscustomobject]@{ CallId = "row-$_"; CallTime = $script:Now; PoolKey = 'FC1' } }
         $caught = $null
