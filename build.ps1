@@ -15,10 +15,9 @@
     Test:  also builds the packages first, because the Pester suite installs them.
     Demo:  Build, start the emulator on a free loopback port, run samples/calls.csv through the cmdlets.
     Bench: Build, then Dypls against the scripts, SDK and module users would otherwise run (tests/bench).
-    Mutants: proof that the tests can fail (not part of .ci/run: it takes long). Hand-made mutants first: each patch in
-           tests/mutants is applied, the module rebuilt, the Pester tests (and xunit filter) that guard it run, the
-           patch reverted; a mutant the tests survive fails the task. Then Stryker.NET (the pinned dotnet-stryker tool)
-           mutates Dypls.Core under the xunit suite (net10.0) and prints the score per folder. See README "Mutation testing".
+    Mutants: proof that the tests can fail (not part of .ci/run: it takes long): tests/mutants/Invoke-Mutants.ps1, with
+           -Configuration, -MutantSet, -MutateFolders and -StrykerConcurrency passed on. Hand-made mutants under the
+           Pester suite, then Stryker.NET under the xunit suite; see that script and README "Mutation testing".
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
 #>
@@ -37,16 +36,17 @@ param(
     [ValidateRange(10, 100000)]
     [int] $BenchRows = 1000,
 
-    # -Task Mutants: which part to run.
+    # -Task Mutants: which part to run (All, HandMade or Stryker; default All). Passed on to tests/mutants/Invoke-Mutants.ps1,
+    # which holds the defaults of this and the next two.
     [ValidateSet('All', 'HandMade', 'Stryker')]
-    [string] $MutantSet = 'All',
+    [string] $MutantSet,
 
     # -Task Mutants: the folders of src/Dypls.Core that Stryker mutates ('*' for all of Dypls.Core).
-    [string[]] $MutateFolders = @('Signing', 'Time', 'Downloads'),
+    [string[]] $MutateFolders,
 
     # -Task Mutants: Stryker's parallel test runners (the machine is shared: keep it low).
     [ValidateRange(1, 16)]
-    [int] $StrykerConcurrency = 2
+    [int] $StrykerConcurrency
 )
 
 Set-StrictMode -Version Latest
@@ -312,154 +312,6 @@ function Invoke-Test {
     if ($failed -gt 0 -or $passed -eq 0 -or $format -ne 'ok') { exit 1 }
 }
 
-# Hand-made mutants of behaviour that only the Pester suite sees end to end. Each names its patch (tests/mutants), the
-# Pester file and the tests in it (Pester FullName wildcards) that must go red, and optionally an xunit filter.
-$HandMadeMutants = @(
-    @{ Name = 'drop the MD5 check'; Patch = 'md5-check.patch'; Pester = 'tests/Pester/Claims.Tests.ps1'; Filter = @('Atomic: the MD5 is checked*') }
-    @{ Name = 'drop If-Range'; Patch = 'if-range.patch'; Pester = 'tests/Pester/Claims.Tests.ps1'; Filter = @('Resumable: If-Range*') }
-    @{ Name = 'drop the HTTPS upgrade (downloader)'; Patch = 'https-upgrade.patch'; Pester = 'tests/Pester/Claims.Tests.ps1'; Filter = @('HTTPS: the downloader itself*') }
-    @{ Name = 'stop encoding *'; Patch = 'percent-star.patch'; Pester = 'tests/Pester/Emulator.Interop.Tests.ps1'; Filter = @() }
-    @{ Name = 'read Unspecified as UTC'; Patch = 'unspecified-utc.patch'; Pester = 'tests/Pester/GetDyplsRecordUrl.Tests.ps1'; Filter = @('*reads a*datetime*in the machine*') }
-    @{ Name = 'skip the recording store lock'; Patch = 'recording-lock.patch'; Pester = 'tests/Pester/SaveEngine.Tests.ps1'; Filter = @('Overlapping runs on one destination*'); Xunit = 'FullyQualifiedName~RecordingStoreTests' }
-)
-
-function Invoke-PesterFiltered {
-    # One Pester file in a fresh pwsh against out/Dypls, optionally only the tests whose full name matches a filter.
-    # Returns passed/failed counts and the files of the failed tests.
-    param([Parameter(Mandatory)][string] $Path, [string[]] $Filter = @())
-    $pester = Get-PesterModulePath
-    $summary = Join-Path $Out 'test-results/mutant-pester.json'
-    $null = New-Item -ItemType Directory -Force (Split-Path $summary)
-    Remove-Item $summary -ErrorAction SilentlyContinue
-    $script = {
-        param($PesterModule, $Path, $Filter, $SummaryPath)
-        Import-Module $PesterModule -Force
-        $cfg = New-PesterConfiguration
-        $cfg.Run.Path = $Path
-        $cfg.Run.PassThru = $true
-        $cfg.Output.Verbosity = 'Normal'
-        if ($Filter) { $cfg.Filter.FullName = $Filter }
-        $r = Invoke-Pester -Configuration $cfg
-        $failed = if (-not $r) { 1 } else { $r.FailedCount + $r.FailedBlocksCount + $r.FailedContainersCount }
-        $names = @($r.Failed | ForEach-Object { $_.ExpandedPath })
-        @{ Passed = [int]$r.PassedCount; Failed = [int]$failed; FailedNames = $names } | ConvertTo-Json | Set-Content $SummaryPath
-    }
-    $filterText = ($Filter | ForEach-Object { "'" + ($_ -replace "'", "''") + "'" }) -join ','
-    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes(
-            "& { $script } -PesterModule '$pester' -Path '$(Join-Path $Root $Path)' -Filter @($filterText) -SummaryPath '$summary'"))
-    $pwsh = Get-PwshCommand
-    $exe = $pwsh[0]; $rest = @($pwsh | Select-Object -Skip 1)
-    & $exe @rest -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand $encoded | Out-Host
-    if (-not (Test-Path $summary)) { return [pscustomobject]@{ Passed = 0; Failed = 1; FailedNames = @('(the Pester process died)') } }
-    $s = Get-Content -Raw $summary | ConvertFrom-Json
-    [pscustomobject]@{ Passed = [int]$s.Passed; Failed = [int]$s.Failed; FailedNames = @($s.FailedNames) }
-}
-
-function Invoke-HandMadeMutants {
-    $rows = @()
-    foreach ($m in $HandMadeMutants) {
-        $patch = Join-Path $Root "tests/mutants/$($m.Patch)"
-        Write-Host ''
-        Write-Host "=== mutant: $($m.Name) ($($m.Patch))"
-        & git -C $Root apply --check $patch
-        if ($LASTEXITCODE -ne 0) {
-            $rows += [pscustomobject]@{ Mutant = $m.Name; Result = 'NOT APPLIED'; KilledBy = "the patch no longer applies: refresh tests/mutants/$($m.Patch)" }
-            continue
-        }
-        Invoke-Native git @('-C', $Root, 'apply', $patch)
-        $killers = @()
-        $built = $true
-        try {
-            try { Invoke-Build } catch { $built = $false; Write-Host "The mutant does not build: $_" }
-            if ($built) {
-                $p = Invoke-PesterFiltered -Path $m.Pester -Filter $m.Filter
-                if ($p.Failed -gt 0) { $killers += "$(Split-Path -Leaf $m.Pester) ($($p.Failed) failed of $($p.Passed + $p.Failed))" }
-                elseif ($p.Passed -eq 0) { $killers += "$(Split-Path -Leaf $m.Pester): NO TEST RAN (filter?)" }
-                if ($m.ContainsKey('Xunit')) {
-                    & dotnet test (Join-Path $Root 'tests/Dypls.Core.Tests/Dypls.Core.Tests.csproj') -c $Configuration -f net10.0 --no-build --nologo `
-                        --filter $m.Xunit --logger 'console;verbosity=minimal' | Out-Host
-                    if ($LASTEXITCODE -ne 0) { $killers += "xunit $($m.Xunit -replace '^.*~', '')" }
-                }
-            }
-        }
-        finally {
-            Invoke-Native git @('-C', $Root, 'apply', '-R', $patch)
-        }
-        $result = if (-not $built) { 'BUILD FAILED' } elseif ($killers | Where-Object { $_ -notmatch 'NO TEST RAN' }) { 'killed' } else { 'SURVIVED' }
-        $rows += [pscustomobject]@{ Mutant = $m.Name; Result = $result; KilledBy = ($killers -join '; ') }
-    }
-    # Leave out/ built from the real sources.
-    Invoke-Build
-    $rows
-}
-
-function Get-StrykerFolderScores {
-    # Score per folder of Dypls.Core from Stryker's JSON report: (killed + timeout) / (killed + timeout + survived + no coverage).
-    param([Parameter(Mandatory)][string] $Report)
-    $json = Get-Content -Raw $Report | ConvertFrom-Json
-    $rows = foreach ($file in $json.files.PSObject.Properties) {
-        $rel = ($file.Name -replace '\\', '/') -replace '^.*src/Dypls\.Core/', ''
-        $folder = if ($rel -match '/') { ($rel -split '/')[0] + '/' } else { '(root)' }
-        foreach ($mutant in $file.Value.mutants) {
-            [pscustomobject]@{ Folder = $folder; File = $rel; Status = $mutant.status; Mutator = $mutant.mutatorName
-                Line = $mutant.location.start.line; Replacement = $mutant.replacement }
-        }
-    }
-    $scores = $rows | Group-Object Folder | Sort-Object Name | ForEach-Object {
-        $g = $_.Group
-        $killed = @($g | Where-Object Status -in 'Killed', 'Timeout').Count
-        $survived = @($g | Where-Object Status -eq 'Survived').Count
-        $noCoverage = @($g | Where-Object Status -eq 'NoCoverage').Count
-        $valid = $killed + $survived + $noCoverage
-        [pscustomobject]@{
-            Folder     = $_.Name
-            Killed     = $killed
-            Survived   = $survived
-            NoCoverage = $noCoverage
-            Ignored    = @($g | Where-Object Status -in 'Ignored', 'CompileError').Count
-            Score      = if ($valid) { '{0:0.0}%' -f (100.0 * $killed / $valid) } else { 'n/a' }
-        }
-    }
-    [pscustomobject]@{ Scores = @($scores); Survivors = @($rows | Where-Object Status -in 'Survived', 'NoCoverage' | Sort-Object File, Line) }
-}
-
-function Invoke-Stryker {
-    $strykerOut = Join-Path $Out 'stryker'
-    Remove-Item -Recurse -Force $strykerOut -ErrorAction SilentlyContinue
-    $arguments = @('tool', 'run', 'dotnet-stryker', '--', '--output', $strykerOut, '--concurrency', "$StrykerConcurrency")
-    foreach ($f in $MutateFolders) { $arguments += @('--mutate', $(if ($f -eq '*') { '**/*.cs' } else { "**/$f/**/*.cs" })) }
-    Write-Host ''
-    Write-Host "=== Stryker.NET on Dypls.Core ($(if ($MutateFolders -contains '*') { 'every folder' } else { $MutateFolders -join ', ' })), xunit net10.0, concurrency $StrykerConcurrency"
-    Push-Location (Join-Path $Root 'tests/Dypls.Core.Tests')
-    try { Invoke-Native dotnet $arguments }
-    finally { Pop-Location }
-    $report = Get-ChildItem $strykerOut -Recurse -Filter 'mutation-report.json' | Select-Object -First 1
-    if (-not $report) { throw "Stryker wrote no JSON report under $strykerOut" }
-    Get-StrykerFolderScores -Report $report.FullName
-}
-
-function Invoke-Mutants {
-    $started = [DateTime]::UtcNow
-    $handMade = @()
-    $stryker = $null
-    if ($MutantSet -in 'All', 'HandMade') { $handMade = @(Invoke-HandMadeMutants) }
-    if ($MutantSet -in 'All', 'Stryker') { $stryker = Invoke-Stryker }
-
-    Write-Host ''
-    if ($stryker) {
-        Write-Host 'Stryker survivors (and mutants no test covers):'
-        $stryker.Survivors | Format-Table Folder, File, Line, Status, Mutator, Replacement -AutoSize -Wrap | Out-String -Width 200 | Write-Host
-        Write-Host 'Stryker score per folder of Dypls.Core:'
-        $stryker.Scores | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
-    }
-    if ($handMade) {
-        Write-Host 'Hand-made mutants:'
-        $handMade | Format-Table -AutoSize -Wrap | Out-String -Width 200 | Write-Host
-    }
-    Write-Host ("Mutants took {0:0} min." -f ([DateTime]::UtcNow - $started).TotalMinutes)
-    if (@($handMade | Where-Object Result -ne 'killed').Count -gt 0) { exit 1 }
-}
-
 function Invoke-Demo {
     Invoke-Build
     $pwsh = Get-PwshCommand
@@ -473,7 +325,15 @@ switch ($Task) {
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Package' { Invoke-Package }
-    'Mutants' { Invoke-Mutants }
+    'Mutants' {
+        # The mutation machinery lives beside the tests; its defaults are its own. It builds through this script.
+        $mutants = @{ PesterModule = (Get-PesterModulePath); Configuration = $Configuration }
+        foreach ($name in 'MutantSet', 'MutateFolders', 'StrykerConcurrency') {
+            if ($PSBoundParameters.ContainsKey($name)) { $mutants[$name] = $PSBoundParameters[$name] }
+        }
+        & (Join-Path $Root 'tests/mutants/Invoke-Mutants.ps1') @mutants
+        if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+    }
     'Bench' {
         Invoke-Build
         & (Join-Path $Root 'tests/bench/Invoke-Bench.ps1') -Rows $BenchRows

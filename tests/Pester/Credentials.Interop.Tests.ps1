@@ -1,8 +1,8 @@
 # Interop: Alibaba Cloud's official Node.js credentials library (@alicloud/credentials, pinned in tests/interop) gets
-# STS sessions from the emulator over HTTPS (the official libraries speak only HTTPS to STS; Node trusts the
+# STS credentials from the emulator over HTTPS (the official libraries speak only HTTPS to STS; Node trusts the
 # emulator's self-signed certificate through NODE_EXTRA_CA_CERTS), and Dyplsapi on the emulator accepts those keys
 # as well as the ones Dypls gets from the same emulator for the same role. The Node library's profile readers do not
-# cover every mode: the other modes are tested against the emulator alone (CredentialModes.Tests.ps1).
+# cover every mode: the other modes are tested against the emulator alone (Credentials.Sources.Tests.ps1).
 BeforeAll {
     Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
     $script:InteropDir = Join-Path (Get-DyplsRepoRoot) 'tests/interop'
@@ -58,7 +58,7 @@ AfterAll {
 Describe '@alicloud/credentials 2.4.7 against the emulator''s STS' {
     BeforeEach { Reset-DyplsEmulatorStats -Emulator $script:Emu }
 
-    It 'RamRoleArn from a CLI profile (sts_endpoint): Node gets a session and Dyplsapi accepts its keys, and Dypls''s' {
+    It 'RamRoleArn from a CLI profile (sts_endpoint): Node gets STS credentials and Dyplsapi accepts its keys, and Dypls''s' {
         # The official library reads ~/.aliyun/config.json itself; sts_endpoint is the emulator's HTTPS host:port.
         $nodeHome = New-ProfileHome 'node-home' $script:HttpsHost
         $r = Invoke-Node @('cli-profile', $script:Emu.BaseUrl, 'arn') $nodeHome
@@ -83,7 +83,7 @@ Import-Module `$env:DYPLS_TEST_MODULE
         $stats.signatureFailures | Should -Be 0
     }
 
-    It 'OIDC through its STS-endpoint option: Node gets a session and Dyplsapi accepts its keys, and Dypls''s' {
+    It 'OIDC through its STS-endpoint option: Node gets STS credentials and Dyplsapi accepts its keys, and Dypls''s' {
         $r = Invoke-Node @('oidc', $script:Emu.BaseUrl, $script:HttpsHost, $script:Sts.RoleArn, $script:Sts.OidcProviderArn, $script:TokenFile)
         $r.ExitCode | Should -Be 0 -Because "$($r.StdOut) $($r.StdErr)"
         $line = $r.StdOut | ConvertFrom-Json

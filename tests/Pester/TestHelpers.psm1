@@ -212,4 +212,31 @@ function Wait-DyplsChildPwsh {
     [pscustomobject]@{ ExitCode = $Child.Process.ExitCode; StdOut = $Child.StdOut.Result; StdErr = $Child.StdErr.Result; TimedOut = $timedOut }
 }
 
+function Get-DyplsChildPrelude {
+    <#
+    The start of a child script for Start-DyplsChildPwsh: the built module, a credential $cred (the demo key, or the one
+    named) and Out-RunReport, which prints what a run gave (results, per-row errors, the terminating error) as JSON.
+    #>
+    param([string] $KeyId = $script:DemoKeys.AccessKeyId, [string] $Secret = $script:DemoKeys.AccessKeySecret)
+    @"
+`$ErrorActionPreference = 'Stop'
+Import-Module `$env:DYPLS_TEST_MODULE
+`$cred = [pscredential]::new('$KeyId', (ConvertTo-SecureString '$Secret' -AsPlainText -Force))
+function Out-RunReport(`$Out, `$Errs, `$Terminating, `$Started) {
+    [pscustomobject]@{
+        Started = `$Started.ToString('o'); Ended = [DateTimeOffset]::UtcNow.ToString('o')
+        Results = @(@(`$Out) | Where-Object { `$_ } | ForEach-Object { [pscustomobject]@{ CallId = `$_.CallId; Status = [string]`$_.Status; Path = `$_.Path } })
+        Errors = @(@(`$Errs) | Where-Object { `$_ -is [System.Management.Automation.ErrorRecord] -and -not [object]::ReferenceEquals(`$_, `$Terminating) } | ForEach-Object { [pscustomobject]@{ Id = `$_.FullyQualifiedErrorId; Message = `$_.Exception.Message; CallId = [string]`$_.TargetObject.CallId } })
+        Terminating = if (`$Terminating) { [pscustomobject]@{ Id = `$Terminating.FullyQualifiedErrorId; Message = `$Terminating.Exception.Message } } else { `$null }
+    } | ConvertTo-Json -Depth 5 -Compress
+}
+"@
+}
+
+function Format-DyplsRunErrors {
+    <# The first errors of an Out-RunReport, on one line, for a -Because. #>
+    param($Errors)
+    (@($Errors) | Select-Object -First 5 | ForEach-Object { "$($_.Id): $($_.Message)" }) -join ' | '
+}
+
 Export-ModuleMember -Function *

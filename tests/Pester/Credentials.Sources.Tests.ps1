@@ -1,7 +1,7 @@
-# Every credential mode end to end against the emulator's STS, credentials URI and metadata service: the profile in
-# ~/.aliyun/config.json, in the INI file, and the environment, through both cmdlets, each in a fresh pwsh with its own
-# HOME and environment. Also: sessions shorter than the run, a role STS refuses, an unreachable metadata service, and
-# a search of every stream for the source key, the STS keys and the OIDC token.
+# Every credential source end to end against the emulator's STS, credentials URI and metadata service: parameters
+# (AccessKey and STS), the environment, the profile in ~/.aliyun/config.json and in the INI file, and the ECS RAM role,
+# through the cmdlets, each in a fresh pwsh with its own HOME and environment; the error when there is none. Also:
+# STS credentials that expire during the run, and a credential source that fails during the run.
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $sts = Get-DyplsDemoSts
@@ -121,6 +121,9 @@ try { `$rows | Save-DyplsRecording -Destination (Join-Path '$($script:Root)' ([g
 'SECONDS ' + [int]`$sw.Elapsed.TotalSeconds
 "@
     }
+    $script:Keys = Get-DyplsDemoKeys
+    function Reset-Emulator { Reset-DyplsEmulatorStats -Emulator $script:Emu }
+    function Set-EmulatorSetting([hashtable] $Settings) { Set-DyplsEmulatorSetting -Emulator $script:Emu -Settings $Settings }
 }
 
 AfterAll {
@@ -128,8 +131,95 @@ AfterAll {
     Remove-Item -Recurse -Force $script:Root -ErrorAction SilentlyContinue
 }
 
-Describe 'Each credential mode through both cmdlets' {
+Describe 'Each credential source' {
     BeforeEach { Reset-DyplsEmulatorStats -Emulator $script:Emu }
+
+    It 'accepts -AccessKeyId with -AccessKeySecret and -SecurityToken (STS)' {
+        $sec = ConvertTo-SecureString $script:Keys.StsSecret -AsPlainText -Force
+        $tok = ConvertTo-SecureString $script:Keys.StsToken -AsPlainText -Force
+        $r = Get-DyplsRecordUrl -CallId sts-1 -CallTime $script:Now -PoolKey FC1 -Endpoint $script:Endpoint -AccessKeyId $script:Keys.StsAccessKeyId -AccessKeySecret $sec -SecurityToken $tok
+        $r.Url | Should -Not -BeNullOrEmpty
+    }
+
+    It 'fails clearly when an STS key comes without its token' {
+        $sec = ConvertTo-SecureString $script:Keys.StsSecret -AsPlainText -Force
+        { Get-DyplsRecordUrl -CallId sts-2 -CallTime $script:Now -PoolKey FC1 -Endpoint $script:Endpoint -AccessKeyId $script:Keys.StsAccessKeyId -AccessKeySecret $sec -ErrorAction Stop } |
+            Should -Throw -ErrorId 'AuthenticationFailed,*'
+    }
+
+    It 'uses environment variables' {
+        $r = Invoke-ChildPwsh -Environment @{ ALIBABA_CLOUD_ACCESS_KEY_ID = $script:Keys.AccessKeyId; ALIBABA_CLOUD_ACCESS_KEY_SECRET = $script:Keys.AccessKeySecret } -Script @"
+Import-Module `$env:DYPLS_TEST_MODULE
+(Get-DyplsRecordUrl -CallId env-1 -CallTime '$($script:Now)' -PoolKey FC1 -Endpoint $($script:Endpoint) -Debug 5>&1 | Out-String)
+"@
+        $r.StdErr | Should -BeNullOrEmpty
+        $r.StdOut | Should -Match 'env-1'
+        $r.StdOut | Should -Match 'environment'
+        $r.StdOut | Should -Not -Match ([regex]::Escape($script:Keys.AccessKeySecret))
+    }
+
+    It 'uses environment STS variables' {
+        $r = Invoke-ChildPwsh -Environment @{ ALIBABA_CLOUD_ACCESS_KEY_ID = $script:Keys.StsAccessKeyId; ALIBABA_CLOUD_ACCESS_KEY_SECRET = $script:Keys.StsSecret; ALIBABA_CLOUD_SECURITY_TOKEN = $script:Keys.StsToken } -Script @"
+Import-Module `$env:DYPLS_TEST_MODULE
+(Get-DyplsRecordUrl -CallId envsts-1 -CallTime '$($script:Now)' -PoolKey FC1 -Endpoint $($script:Endpoint)).CallId
+"@
+        $r.StdErr | Should -BeNullOrEmpty
+        $r.StdOut.Trim() | Should -Be 'envsts-1'
+    }
+
+    It 'uses a named profile from ~/.aliyun/config.json and the default INI profile' {
+        $home1 = Join-Path $script:Root 'home-profile'
+        $null = New-Item -ItemType Directory -Force (Join-Path $home1 '.aliyun'), (Join-Path $home1 '.alibabacloud')
+        @{ current = 'other'; profiles = @(
+                @{ name = 'other'; mode = 'AK'; access_key_id = 'LTAIunknownkey0000'; access_key_secret = 'nope' },
+                @{ name = 'prod'; mode = 'AK'; access_key_id = $script:Keys.AccessKeyId; access_key_secret = $script:Keys.AccessKeySecret; region_id = 'cn-hangzhou' }
+                @{ name = 'sts'; mode = 'StsToken'; access_key_id = $script:Keys.StsAccessKeyId; access_key_secret = $script:Keys.StsSecret; sts_token = $script:Keys.StsToken }
+            )
+        } | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $home1 '.aliyun/config.json')
+        "; comment`n[default]`ntype = access_key`naccess_key_id = $($script:Keys.AccessKeyId)`naccess_key_secret = $($script:Keys.AccessKeySecret)`n" |
+            Set-Content (Join-Path $home1 '.alibabacloud/credentials')
+        $r = Invoke-ChildPwsh -HomeDirectory $home1 -Script @"
+Import-Module `$env:DYPLS_TEST_MODULE
+(Get-DyplsRecordUrl -CallId prof-1 -CallTime '$($script:Now)' -PoolKey FC1 -Endpoint $($script:Endpoint) -ProfileName prod).CallId
+(Get-DyplsRecordUrl -CallId prof-2 -CallTime '$($script:Now)' -PoolKey FC1 -Endpoint $($script:Endpoint) -ProfileName sts).CallId
+try { Get-DyplsRecordUrl -CallId prof-3 -CallTime '$($script:Now)' -PoolKey FC1 -Endpoint $($script:Endpoint) -ProfileName nosuch -ErrorAction Stop } catch { 'ERR:' + `$_.FullyQualifiedErrorId }
+"@
+        $r.StdErr | Should -BeNullOrEmpty
+        $lines = $r.StdOut.Trim() -split "`r?`n"
+        $lines[0] | Should -Be 'prof-1'
+        $lines[1] | Should -Be 'prof-2'
+        $lines[2] | Should -BeLike 'ERR:ProfileNotFound,*'
+    }
+
+    It 'uses the ECS instance RAM role via IMDSv2 and caches it across calls' {
+        $ecs = Start-DyplsEmulator -ArgumentList '--ecs-role', 'DyplsRunbookRole'
+        try {
+            $r = Invoke-ChildPwsh -Environment @{ ALIBABA_CLOUD_ECS_METADATA = 'DyplsRunbookRole'; DYPLS_ECS_METADATA_ENDPOINT = $ecs.BaseUrl } -Script @"
+Import-Module `$env:DYPLS_TEST_MODULE
+(Get-DyplsRecordUrl -CallId ecs-1 -CallTime '$($script:Now)' -PoolKey FC1 -Endpoint $($ecs.BaseUrl)).CallId
+(Get-DyplsRecordUrl -CallId ecs-2 -CallTime '$($script:Now)' -PoolKey FC1 -Endpoint $($ecs.BaseUrl)).CallId
+"@
+            $r.StdErr | Should -BeNullOrEmpty
+            ($r.StdOut.Trim() -split "`r?`n") | Should -Be @('ecs-1', 'ecs-2')
+            $stats = Invoke-RestMethod ($ecs.BaseUrl + '_emulator/stats')
+            $stats.apiSucceeded | Should -Be 2
+            # One token PUT and one credentials GET: the second call used the cache.
+            $stats.metadataRequests | Should -Be 2
+        }
+        finally { Stop-DyplsEmulator $ecs }
+    }
+
+    It 'gives one clear error listing every place looked at when there is no credential' {
+        $r = Invoke-ChildPwsh -Script @"
+Import-Module `$env:DYPLS_TEST_MODULE
+try { Get-DyplsRecordUrl -CallId none -CallTime '$($script:Now)' -PoolKey FC1 -Endpoint $($script:Endpoint) -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message }
+"@
+        $r.StdOut | Should -Match 'CredentialNotFound'
+        $r.StdOut | Should -Match 'ALIBABA_CLOUD_ACCESS_KEY_ID'
+        $r.StdOut | Should -Match 'config\.json'
+        $r.StdOut | Should -Match 'credentials'
+        $r.StdOut | Should -Match 'ECS'
+    }
 
     It '<Name>' -ForEach $script:Cases {
         $environment = @{}
@@ -162,8 +252,8 @@ Describe 'Each credential mode through both cmdlets' {
     }
 }
 
-Describe 'Sessions shorter than the run' {
-    It 'refreshes the STS session as it runs out: 0 failed rows, refreshes counted' {
+Describe 'STS credentials that expire during the run' {
+    It 'refreshes the STS credentials as they run out: 0 failed rows, refreshes counted' {
         Reset-DyplsEmulatorStats -Emulator $script:Emu
         # Sessions of 3 s, calls of 60 ms at 4 at a time: about 10 s of work spans several sessions.
         Set-DyplsEmulatorSetting -Emulator $script:Emu -Settings @{ stsSessionSeconds = 3; apiLatencyMs = 60; downloadLatencyMs = 60 }
@@ -198,6 +288,7 @@ Import-Module `$env:DYPLS_TEST_MODULE
 
 Describe 'A credential source that fails during the run' {
     BeforeEach { Reset-DyplsEmulatorStats -Emulator $script:Emu }
+    AfterEach { Set-EmulatorSetting @{ metadataUnreachable = $false } }
 
     It 'a role that does not exist: one terminating error per cmdlet, STS asked once, no API call' {
         $r = Invoke-Failing -Setup "`$common.ProfileName = 'wrongrole'"
@@ -227,7 +318,7 @@ Describe 'A credential source that fails during the run' {
         (Get-Stats).stsRequests | Should -BeLessOrEqual 8
     }
 
-    It 'an unreachable ECS metadata service with many rows: one terminating error, requests <= -ThrottleLimit, quickly' {
+    It 'an ECS metadata service that never answers, with many rows: one terminating error, requests <= -ThrottleLimit, quickly' {
         $ecs = Start-DyplsEmulator -ArgumentList '--ecs-role', 'DyplsRunbookRole'
         try {
             Set-DyplsEmulatorSetting -Emulator $ecs -Settings @{ metadataStall = $true }
@@ -243,86 +334,29 @@ Describe 'A credential source that fails during the run' {
         }
         finally { Stop-DyplsEmulator $ecs }
     }
-}
 
-Describe 'Secret hygiene of the STS modes' {
-    It 'never shows the source key, the STS keys or the OIDC token in the transcript, $Error or any stream' {
-        $transcript = Join-Path $script:Root 'transcript.txt'
-        $ini = Join-Path $script:Root 'hygiene-credentials'
-        @"
-[hyg-arn]
-type = ram_role_arn
-access_key_id = $($script:SourceId)
-access_key_secret = $($script:SourceSecret)
-role_arn = $($script:Sts.RoleArn)
-role_session_name = hygiene
-[hyg-denied]
-type = ram_role_arn
-access_key_id = $($script:SourceId)
-access_key_secret = $($script:SourceSecret)
-role_arn = $($script:Sts.DeniedRoleArn)
-[hyg-badsecret]
-type = ram_role_arn
-access_key_id = $($script:SourceId)
-access_key_secret = WrongSourceSecret-not-secret
-role_arn = $($script:Sts.RoleArn)
-"@ | Set-Content -LiteralPath $ini
-        $badToken = Join-Path $script:Root 'bad-token'
-        Set-Content -LiteralPath $badToken -Value 'WrongOidcToken-not-secret' -NoNewline
-        $saved = @{}
-        $names = 'ALIBABA_CLOUD_CREDENTIALS_FILE', 'ALIBABA_CLOUD_STS_ENDPOINT', 'ALIBABA_CLOUD_ROLE_ARN', 'ALIBABA_CLOUD_OIDC_PROVIDER_ARN', 'ALIBABA_CLOUD_OIDC_TOKEN_FILE', 'ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET'
-        foreach ($n in $names) { $saved[$n] = [Environment]::GetEnvironmentVariable($n); [Environment]::SetEnvironmentVariable($n, $null) }
-        $streams = [System.Collections.Generic.List[object]]::new()
-        $dest = Join-Path $script:Root 'hygiene'
-        $row = { param($id) [pscustomobject]@{ CallId = $id; CallTime = $script:Now; PoolKey = 'FC1' } }
-        $Error.Clear()
-        $null = Start-Transcript -Path $transcript -Force
-        try {
-            $env:ALIBABA_CLOUD_CREDENTIALS_FILE = $ini
-            $env:ALIBABA_CLOUD_STS_ENDPOINT = $script:Endpoint
-            # RamRoleArn from the INI file: the source secret signs, the STS key and token are used.
-            & $row 'hyg-arn-1' | Get-DyplsRecordUrl -Endpoint $script:Endpoint -ProfileName hyg-arn -Verbose -Debug *>&1 | ForEach-Object { $streams.Add($_) }
-            & $row 'hyg-arn-2' | Save-DyplsRecording -Destination $dest -Endpoint $script:Endpoint -ProfileName hyg-arn -Verbose -Debug *>&1 | ForEach-Object { $streams.Add($_) }
-            # RRSA from the environment: the OIDC token is sent.
-            $env:ALIBABA_CLOUD_ROLE_ARN = $script:Sts.RoleArn
-            $env:ALIBABA_CLOUD_OIDC_PROVIDER_ARN = $script:Sts.OidcProviderArn
-            $env:ALIBABA_CLOUD_OIDC_TOKEN_FILE = $script:TokenFile
-            & $row 'hyg-oidc-1' | Get-DyplsRecordUrl -Endpoint $script:Endpoint -Verbose -Debug *>&1 | ForEach-Object { $streams.Add($_) }
-            & $row 'hyg-oidc-2' | Save-DyplsRecording -Destination $dest -Endpoint $script:Endpoint -Verbose -Debug *>&1 | ForEach-Object { $streams.Add($_) }
-            # Failures: a denied role, a wrong source secret, a wrong OIDC token.
-            try { & $row 'hyg-3' | Get-DyplsRecordUrl -Endpoint $script:Endpoint -ProfileName hyg-denied -Verbose -Debug *>&1 | ForEach-Object { $streams.Add($_) } } catch { $streams.Add($_) }
-            try { & $row 'hyg-4' | Save-DyplsRecording -Destination $dest -Endpoint $script:Endpoint -ProfileName hyg-badsecret -Verbose -Debug *>&1 | ForEach-Object { $streams.Add($_) } } catch { $streams.Add($_) }
-            $env:ALIBABA_CLOUD_OIDC_TOKEN_FILE = $badToken
-            try { & $row 'hyg-5' | Get-DyplsRecordUrl -Endpoint $script:Endpoint -Verbose -Debug *>&1 | ForEach-Object { $streams.Add($_) } } catch { $streams.Add($_) }
-            $streams | Out-Host
-            $Error | Out-Host
-        }
-        finally {
-            $null = Stop-Transcript
-            foreach ($n in $names) { [Environment]::SetEnvironmentVariable($n, $saved[$n]) }
-        }
-
-        $haystacks = [System.Collections.Generic.List[string]]::new()
-        $haystacks.Add((Get-Content -Raw $transcript))
-        foreach ($item in $streams) { $haystacks.Add(($item | Out-String -Width 400)) }
-        foreach ($e in $Error) {
-            $haystacks.Add(($e | Out-String -Width 400))
-            if ($e -is [System.Management.Automation.ErrorRecord]) {
-                $haystacks.Add($e.FullyQualifiedErrorId)
-                for ($x = $e.Exception; $x; $x = $x.InnerException) { $haystacks.Add($x.Message); $haystacks.Add($x.ToString()) }
-            }
-        }
-        $all = $haystacks -join "`n"
-        $all | Should -Match 'hyg-arn-1'                                  # the search covers the run
-        $all | Should -Match 'hyg-oidc-2'
-        $all | Should -Match 'NoPermission'
-        $all | Should -Match 'SignatureDoesNotMatch'
-        $all | Should -Match 'AuthenticationFail\.OIDCToken'
-        $all | Should -Match 'RamRoleArn|ram_role_arn'
-        $issued = @(Invoke-RestMethod ($script:Endpoint + '_emulator/sts-keys') | ForEach-Object { $_ })
-        $issued.Count | Should -BeGreaterOrEqual 2
-        $secrets = @($script:SourceSecret, $script:OidcToken, 'WrongSourceSecret-not-secret', 'WrongOidcToken-not-secret', $script:SourceId)
-        foreach ($k in $issued) { $secrets += $k.accessKeySecret; $secrets += $k.securityToken; $secrets += $k.accessKeyId }
-        foreach ($s in $secrets) { $all | Should -Not -Match ([regex]::Escape($s)) -Because 'no secret, token or full AccessKeyId may be shown' }
+    It 'an ECS metadata service that drops every connection, with 100 rows, gives one CredentialSourceFailed and no per-row flood' {
+        # The emulator's metadata service drops every connection unanswered: the credential source fails for everyone.
+        Set-EmulatorSetting @{ metadataUnreachable = $true }
+        Reset-Emulator
+        $script = (Get-DyplsChildPrelude) + @"
+`$rows = 1..100 | ForEach-Object { [pscustomobject]@{ CallId = "ecs-`$_"; CallTime = '$($script:Now)'; PoolKey = 'FC1' } }
+`$started = [DateTimeOffset]::UtcNow
+`$errs = `$null; `$out = `$null; `$terminating = `$null
+try { `$out = `$rows | Get-DyplsRecordUrl -Endpoint '$($script:Endpoint)' -ThrottleLimit 8 -TimeoutSec 2 -ErrorAction SilentlyContinue -ErrorVariable errs }
+catch { `$terminating = `$_ }
+Out-RunReport `$out `$errs `$terminating `$started
+"@
+        $child = Start-DyplsChildPwsh -Script $script -Environment @{ ALIBABA_CLOUD_ECS_METADATA = 'DyplsNoSuchRole'; DYPLS_ECS_METADATA_ENDPOINT = $script:Endpoint }
+        $end = Wait-DyplsChildPwsh $child -TimeoutSec 120
+        $end.TimedOut | Should -BeFalse -Because 'every row paying the metadata timeouts in turn is the flood this guards against'
+        $report = $end.StdOut | ConvertFrom-Json
+        $stats = Get-Stats
+        $report.Terminating | Should -Not -BeNullOrEmpty -Because "a failing credential source must stop the run; it gave: $(Format-DyplsRunErrors $report.Errors)"
+        $report.Terminating.Id | Should -BeLike 'CredentialSourceFailed,*'
+        @($report.Errors).Count | Should -Be 0 -Because 'one terminating error and no per-row flood'
+        $stats.apiRequests | Should -Be 0
+        $stats.metadataRequests | Should -BeGreaterThan 0 -Because 'the metadata service was really asked'
+        $stats.metadataRequests | Should -BeLessOrEqual 24 -Because 'at most a few metadata requests for each of the 8 rows in flight, not for all 100 rows'
     }
 }

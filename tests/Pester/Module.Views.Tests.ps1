@@ -1,4 +1,4 @@
-# The table views of Dypls.format.ps1xml: URL signature hidden in text only, and output that round-trips CSV.
+# The table views of Dypls.format.ps1xml: URL signature hidden in text only, and output that comes back whole through Export-Csv and Import-Csv.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Get-DyplsModulePath) -Force
@@ -32,7 +32,7 @@ Describe 'RecordingUrl view' {
 }
 
 Describe 'SavedRecording view' {
-    It 'shows CallId, Status, Length and Path, and round-trips through Export-Csv / Import-Csv' {
+    It 'shows CallId, Status, Length and Path, and comes back whole through Export-Csv / Import-Csv' {
         $rows = 1..3 | ForEach-Object { [pscustomobject]@{ CallId = "view-$_"; CallTime = $script:Now; PoolKey = 'FC1' } }
         $dest = Join-Path $script:Tmp 'rec'
         $saved = @($rows | Save-DyplsRecording -Destination $dest -Endpoint $script:Emu.BaseUrl -Credential $script:Cred)

@@ -21,23 +21,6 @@ Describe 'out/packages' {
     }
 }
 
-Describe 'The manifest' {
-    It 'declares editions, version, exports and gallery metadata explicitly' {
-        $m = Test-ModuleManifest (Get-DyplsModulePath)
-        $m.CompatiblePSEditions | Should -Be @('Desktop', 'Core')
-        $m.PowerShellVersion | Should -Be ([version]'5.1')
-        @($m.ExportedCmdlets.Keys | Sort-Object) | Should -Be @('Get-DyplsRecordUrl', 'Save-DyplsRecording')
-        $data = Import-PowerShellDataFile (Get-DyplsModulePath)
-        $data.CmdletsToExport | Should -Be @('Get-DyplsRecordUrl', 'Save-DyplsRecording')
-        foreach ($k in 'FunctionsToExport', 'VariablesToExport', 'AliasesToExport') { $data.ContainsKey($k) | Should -BeTrue; @($data[$k]).Count | Should -Be 0 }
-        $data.FormatsToProcess | Should -Be @('Dypls.format.ps1xml')
-        $m.ProjectUri | Should -Be 'https://github.com/dypls/dypls'
-        $m.LicenseUri | Should -Be 'https://github.com/dypls/dypls/blob/main/LICENSE'
-        $m.ReleaseNotes | Should -Not -BeNullOrEmpty
-        $m.Tags | Should -Contain 'PSEdition_Core'
-    }
-}
-
 Describe 'The module package' {
     BeforeAll { $script:Emu = Start-DyplsEmulator }
     AfterAll { Stop-DyplsEmulator $script:Emu }
