@@ -1,16 +1,16 @@
-# The README's promises, each with a test that goes red when the promise breaks (issue 10, "Claims with no test").
-# Every ErrorId of the README's error table comes out of a cmdlet here; the documented defaults are read from the
-# help and the README, never repeated as numbers; MD5, If-Range and the HTTPS upgrade are watched from the server side.
+# The promises of docs/ (errors.md, saving.md, credentials.md), each with a test that goes red when the promise breaks.
+# Every ErrorId of the docs' error table comes out of a cmdlet here; the documented defaults are read from the help and
+# the docs, never repeated as numbers; MD5, If-Range and the HTTPS upgrade are watched from the server side.
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    # The ErrorIds of the README's "Errors" table, in table order (ApiError.<Code> stays as written).
-    $readme = Get-Content -Raw (Join-Path (Get-DyplsRepoRoot) 'README.md')
-    $table = [regex]::Match($readme, '(?s)### Errors\s.*?\| ErrorId \| Meaning \|\s*\|---\|---\|(?<rows>.*?)\n\n').Groups['rows'].Value
+    # The ErrorIds of docs/errors.md's table, in table order (ApiError.<Code> stays as written).
+    $errorsDoc = Get-Content -Raw (Join-Path (Get-DyplsRepoRoot) 'docs/errors.md')
+    $table = [regex]::Match($errorsDoc, '(?s)\| ErrorId \| Meaning \|\s*\|---\|---\|(?<rows>.*?)\n\n').Groups['rows'].Value
     $script:TableIds = @(foreach ($line in $table -split "`n" | Where-Object { $_ -match '^\|' }) {
             $first = ($line -split '\|')[1]
             foreach ($m in [regex]::Matches($first, '`([A-Za-z.<>]+)`')) { $m.Groups[1].Value }
         }) | Select-Object -Unique
-    if ($script:TableIds.Count -lt 20) { throw "The README's error table was not found or changed shape: $($script:TableIds -join ', ')" }
+    if ($script:TableIds.Count -lt 20) { throw "The error table of docs/errors.md was not found or changed shape: $($script:TableIds -join ', ')" }
     $script:TableCases = @($script:TableIds | ForEach-Object { @{ ErrorId = $_ } })
 }
 
@@ -24,7 +24,8 @@ BeforeAll {
     $script:Now = Get-RecentCallTime
     $script:Root = Join-Path ([IO.Path]::GetTempPath()) ("dypls-claims-" + [guid]::NewGuid().ToString('N'))
     $null = New-Item -ItemType Directory $script:Root
-    $script:Readme = Get-Content -Raw (Join-Path (Get-DyplsRepoRoot) 'README.md')
+    # Every promise of docs/, as one text.
+    $script:Docs = (Get-ChildItem (Join-Path (Get-DyplsRepoRoot) 'docs') -Filter *.md | Sort-Object Name | ForEach-Object { Get-Content -Raw $_.FullName }) -join "`n"
     $PSDefaultParameterValues['*-Dypls*:Endpoint'] = $script:Endpoint
     $PSDefaultParameterValues['*-Dypls*:Credential'] = $script:Cred
 
@@ -64,10 +65,10 @@ BeforeAll {
         if (-not $m.Success) { throw "The help of $Cmdlet -$Parameter states no default: $text" }
         [int]$m.Groups[1].Value
     }
-    # The same from the README: "`-X` ... default N", or for -ThrottleLimit "The default, `Auto`, starts at N".
-    function Get-ReadmeDefault([string] $Parameter) {
+    # The same from the docs: "`-X` ... default N", or for -ThrottleLimit "The default, `Auto`, starts at N".
+    function Get-DocsDefault([string] $Parameter) {
         $pattern = if ($Parameter -eq 'ThrottleLimit') { 'The default,\s+`Auto`, starts at (\d+)' } else { "``-$Parameter``[^.\n]{0,40}?default (\d+)" }
-        @([regex]::Matches($script:Readme, $pattern) | ForEach-Object { [int]$_.Groups[1].Value })
+        @([regex]::Matches($script:Docs, $pattern) | ForEach-Object { [int]$_.Groups[1].Value })
     }
 
     # A child pwsh (own environment, bounded) that runs rows through a cmdlet and reports what came out as JSON.
@@ -98,7 +99,7 @@ AfterAll {
     Remove-Item -Recurse -Force $script:Root -ErrorAction SilentlyContinue
 }
 
-Describe 'Atomic: the MD5 is checked against the ETag' {
+Describe 'Atomic: the MD5 is checked against the ETag' -Tag Claim {
     AfterEach { Restore-EmulatorSettings }
 
     It 'a body with the right length and one wrong byte is fetched again; the file ends byte-exact' {
@@ -157,7 +158,7 @@ Describe 'Atomic: the MD5 is checked against the ETag' {
     }
 }
 
-Describe 'Resumable: If-Range makes sure it is still the same object' {
+Describe 'Resumable: If-Range makes sure it is still the same object' -Tag Claim {
     AfterEach { Restore-EmulatorSettings }
 
     It 'a recording replaced between two runs comes back whole as the new object, not as old bytes plus a new tail' {
@@ -189,7 +190,7 @@ Describe 'Resumable: If-Range makes sure it is still the same object' {
     }
 }
 
-Describe 'HTTPS: the downloader itself fetches *.aliyuncs.com over https' {
+Describe 'HTTPS: the downloader itself fetches *.aliyuncs.com over https' -Tag Claim {
     It 'a plain-http Url on an aliyuncs.com host goes out as an https tunnel (CONNECT host:443), never as plain http' {
         $dest = New-Dest
         $id = New-Ids 'https'
@@ -215,7 +216,7 @@ Describe 'HTTPS: the downloader itself fetches *.aliyuncs.com over https' {
     }
 }
 
-Describe 'Every ErrorId of the README''s error table comes out of a cmdlet' {
+Describe 'Every ErrorId of the error table in docs/errors.md comes out of a cmdlet' -Tag Claim {
     BeforeAll {
         $script:ReadOnlyMount = $null
         $script:ReadOnlyProblem = $null
@@ -315,7 +316,7 @@ Describe 'Every ErrorId of the README''s error table comes out of a cmdlet' {
 
     It '<ErrorId>' -ForEach $script:TableCases {
         $scenario = $script:Scenarios[$ErrorId]
-        $scenario | Should -Not -BeNullOrEmpty -Because "the README's error table lists $ErrorId, so a test must produce it: add a scenario"
+        $scenario | Should -Not -BeNullOrEmpty -Because "docs/errors.md lists $ErrorId, so a test must produce it: add a scenario"
         if ($scenario.Unreachable) { Set-ItResult -Skipped -Because "NOT TESTED, unreachable from a cmdlet on this platform: $($scenario.Unreachable)"; return }
         if ($scenario.NeedsMount -and -not (Get-Variable -Scope Script -Name $scenario.NeedsMount -ValueOnly)) {
             Set-ItResult -Skipped -Because "NOT TESTED: $($script:ReadOnlyProblem)"; return
@@ -361,16 +362,16 @@ Describe 'Every ErrorId of the README''s error table comes out of a cmdlet' {
     }
 }
 
-Describe 'The documented defaults' {
+Describe 'The documented defaults' -Tag Claim {
     AfterEach { Restore-EmulatorSettings }
 
-    It 'the help and the README agree on the default of -<Parameter> for <Cmdlet>' -ForEach @(
+    It 'the help and the docs agree on the default of -<Parameter> for <Cmdlet>' -ForEach @(
         foreach ($c in 'Get-DyplsRecordUrl', 'Save-DyplsRecording') { foreach ($p in 'MaxAttempts', 'TimeoutSec', 'ConnectTimeoutSec', 'ThrottleLimit') { @{ Cmdlet = $c; Parameter = $p } } }
     ) {
         $help = Get-DocumentedDefault $Cmdlet $Parameter
-        $readme = Get-ReadmeDefault $Parameter
-        $readme | Should -Not -BeNullOrEmpty -Because "the README documents the default of -$Parameter"
-        foreach ($r in $readme) { $help | Should -Be $r -Because "the help of $Cmdlet and the README must state the same default for -$Parameter" }
+        $readme = Get-DocsDefault $Parameter
+        $readme | Should -Not -BeNullOrEmpty -Because "the docs document the default of -$Parameter"
+        foreach ($r in $readme) { $help | Should -Be $r -Because "the help of $Cmdlet and the docs must state the same default for -$Parameter" }
     }
 
     It '-MaxAttempts: <Cmdlet> makes the documented number of attempts' -ForEach @(
@@ -469,7 +470,7 @@ Describe 'The documented defaults' {
     }
 }
 
-Describe 'Streaming, stopping, confirming, progress' {
+Describe 'Streaming, stopping, confirming, progress' -Tag Claim {
     AfterEach { Restore-EmulatorSettings }
 
     It 'the first recording is on disk before the input has ended (a slow generator)' {
@@ -584,7 +585,7 @@ Import-Module `$env:DYPLS_TEST_MODULE
     }
 }
 
-Describe 'File names and what counts as saved' {
+Describe 'File names and what counts as saved' -Tag Claim {
     AfterEach { Restore-EmulatorSettings }
 
     It '{CallMonth} makes a yyyy-MM folder of the Beijing call time' {
@@ -614,9 +615,9 @@ Describe 'File names and what counts as saved' {
         Test-Path (Join-Path $dest "$id.mp3") | Should -BeFalse
     }
 
-    It 'the README''s example holds: a:b becomes a_b~6783a31e, while a_b stays a_b' {
-        $m = [regex]::Match($script:Readme, '\(`a:b` → `(?<changed>[^`]+)`, while `a_b` stays `(?<kept>[^`]+)`\)')
-        $m.Success | Should -BeTrue -Because 'the README states the example'
+    It 'the example of docs/saving.md holds: a:b becomes a_b~6783a31e, while a_b stays a_b' {
+        $m = [regex]::Match($script:Docs, '\(`a:b` → `(?<changed>[^`]+)`, while `a_b` stays `(?<kept>[^`]+)`\)')
+        $m.Success | Should -BeTrue -Because 'docs/saving.md states the example'
         $dest = New-Dest
         $r = New-Rows 'a:b', 'a_b' | Save-DyplsRecording -Destination $dest
         Split-Path -Leaf $r[0].Path | Should -Be ($m.Groups['changed'].Value + '.mp3')
@@ -625,8 +626,8 @@ Describe 'File names and what counts as saved' {
         Get-DyplsFileMd5 $r[1].Path | Should -Be (Get-DyplsExpectedMd5 $script:Emu 'a_b')
     }
 
-    It 'CallIds and PoolKeys are trimmed of surrounding whitespace, as the README says: the output carries the trimmed values (<_>)' -ForEach @('Get-DyplsRecordUrl', 'Save-DyplsRecording') {
-        $script:Readme | Should -Match 'trimmed of surrounding whitespace'
+    It 'CallIds and PoolKeys are trimmed of surrounding whitespace, as docs/saving.md says: the output carries the trimmed values (<_>)' -ForEach @('Get-DyplsRecordUrl', 'Save-DyplsRecording') {
+        $script:Docs | Should -Match 'trimmed of surrounding whitespace'
         $id = New-Ids 'trim'
         $row = [pscustomobject]@{ CallId = "  $id`t "; CallTime = $script:Now; PoolKey = ' FC1  ' }
         $dest = New-Dest
@@ -640,7 +641,7 @@ Describe 'File names and what counts as saved' {
     }
 }
 
-Describe 'Credentials: the metadata address is never probed unasked' {
+Describe 'Credentials: the metadata address is never probed unasked' -Tag Claim {
     It 'without ALIBABA_CLOUD_ECS_METADATA no request reaches a metadata server, with or without other credentials' {
         Reset-Emulator
         # The emulator serves the metadata API (and counts every request to it) at the address Dypls would probe.
