@@ -11,10 +11,10 @@ internal sealed class ControlEndpoints
 {
     private readonly EmulatorOptions _options;
     private readonly EmulatorStats _stats;
-    private readonly RecordingStore _recordings;
+    private readonly RecordingCatalog _recordings;
     private readonly CredentialStore? _credentials;
 
-    public ControlEndpoints(EmulatorOptions options, EmulatorStats stats, RecordingStore recordings, CredentialStore? credentials = null)
+    public ControlEndpoints(EmulatorOptions options, EmulatorStats stats, RecordingCatalog recordings, CredentialStore? credentials = null)
     {
         _options = options;
         _stats = stats;

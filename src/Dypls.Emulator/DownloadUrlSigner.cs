@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Dypls.Signing;
 
 namespace Dypls.Emulator;
 
@@ -52,7 +51,7 @@ public static class DownloadUrlSigner
         "GET\n\n\n" + expires.ToString(CultureInfo.InvariantCulture) + "\n/" + bucket + "/" + objectName;
 
     public static string Sign(string ossSecret, long expires, string bucket, string objectName) =>
-        RpcSigner.HmacSha1Base64(ossSecret, StringToSign(expires, bucket, objectName));
+        GatewaySignature.HmacSha1Base64(ossSecret, StringToSign(expires, bucket, objectName));
 
     /// <summary>Path-style URL on the emulator: &lt;base&gt;/&lt;bucket&gt;/&lt;object&gt;?Expires=..&amp;OSSAccessKeyId=..&amp;Signature=..</summary>
     public static string BuildUrl(string baseUrl, string objectName, long expires)

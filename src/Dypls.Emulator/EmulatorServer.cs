@@ -96,7 +96,7 @@ public sealed class EmulatorServer : IAsyncDisposable
         {
             credentials.Add(key);
         }
-        var recordings = new RecordingStore(DateTimeOffset.UtcNow);
+        var recordings = new RecordingCatalog(DateTimeOffset.UtcNow);
 
         var app = builder.Build();
         // Stalled answers (fault injection) end when the host starts stopping, before Kestrel waits for requests.

@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace Dypls.Emulator;
 
 /// <summary>Counters for tests to assert on (retries, streaming, concurrency). Updated with Interlocked.</summary>
@@ -175,65 +173,4 @@ public sealed class EmulatorStats
         Fault(FaultKind.DownloadHeaderStall), Fault(FaultKind.DownloadCorrupt), RamDenied, IfRangeIgnored, ObjectHookRequests, UnroutedRequests,
         InterruptedDownloadBytes, ProxyConnectRequests, LastProxyConnectTarget,
         StsRequests, StsIssued, StsAssumeRole, StsAssumeRoleWithOidc, StsFailures, CredentialsUriRequests);
-}
-
-/// <summary>The JSON shape of GET /_emulator/stats (camelCase).</summary>
-public sealed record StatsSnapshot(
-    [property: JsonPropertyName("apiRequests")] long ApiRequests,
-    [property: JsonPropertyName("apiSucceeded")] long ApiSucceeded,
-    [property: JsonPropertyName("signatureFailures")] long SignatureFailures,
-    [property: JsonPropertyName("authFailures")] long AuthFailures,
-    [property: JsonPropertyName("throttled")] long Throttled,
-    [property: JsonPropertyName("downloadRequests")] long DownloadRequests,
-    [property: JsonPropertyName("rangeRequests")] long RangeRequests,
-    [property: JsonPropertyName("downloadBytes")] long DownloadBytes,
-    [property: JsonPropertyName("expiredDownloads")] long ExpiredDownloads,
-    [property: JsonPropertyName("maxConcurrentRequests")] long MaxConcurrentRequests,
-    [property: JsonPropertyName("maxConcurrentDownloads")] long MaxConcurrentDownloads,
-    [property: JsonPropertyName("metadataRequests")] long MetadataRequests,
-    [property: JsonPropertyName("cutDownloads")] long CutDownloads,
-    [property: JsonPropertyName("faultsInjected")] long FaultsInjected,
-    [property: JsonPropertyName("faultApi5xx")] long FaultApi5xx,
-    [property: JsonPropertyName("faultApiThrottle")] long FaultApiThrottle,
-    [property: JsonPropertyName("faultApiSystemError")] long FaultApiSystemError,
-    [property: JsonPropertyName("faultApiReset")] long FaultApiReset,
-    [property: JsonPropertyName("faultApiStall")] long FaultApiStall,
-    [property: JsonPropertyName("faultDownload5xx")] long FaultDownload5xx,
-    [property: JsonPropertyName("faultDownloadTruncate")] long FaultDownloadTruncate,
-    [property: JsonPropertyName("faultDownloadStall")] long FaultDownloadStall,
-    [property: JsonPropertyName("faultDownloadExpired")] long FaultDownloadExpired,
-    [property: JsonPropertyName("faultApiEndlessError")] long FaultApiEndlessError,
-    [property: JsonPropertyName("faultDownloadEndless403")] long FaultDownloadEndless403,
-    [property: JsonPropertyName("faultDownloadHeaderStall")] long FaultDownloadHeaderStall,
-    [property: JsonPropertyName("faultDownloadCorrupt")] long FaultDownloadCorrupt,
-    [property: JsonPropertyName("ramDenied")] long RamDenied,
-    [property: JsonPropertyName("ifRangeIgnored")] long IfRangeIgnored,
-    [property: JsonPropertyName("objectHookRequests")] long ObjectHookRequests,
-    [property: JsonPropertyName("unroutedRequests")] long UnroutedRequests,
-    [property: JsonPropertyName("interruptedDownloadBytes")] long InterruptedDownloadBytes,
-    [property: JsonPropertyName("proxyConnectRequests")] long ProxyConnectRequests,
-    [property: JsonPropertyName("lastProxyConnectTarget")] string? LastProxyConnectTarget,
-    [property: JsonPropertyName("stsRequests")] long StsRequests,
-    [property: JsonPropertyName("stsIssued")] long StsIssued,
-    [property: JsonPropertyName("stsAssumeRole")] long StsAssumeRole,
-    [property: JsonPropertyName("stsAssumeRoleWithOidc")] long StsAssumeRoleWithOidc,
-    [property: JsonPropertyName("stsFailures")] long StsFailures,
-    [property: JsonPropertyName("credentialsUriRequests")] long CredentialsUriRequests);
-
-/// <summary>The kinds of injected faults counted in <see cref="EmulatorStats"/> (rates and the expiry budget).</summary>
-public enum FaultKind
-{
-    Api5xx,
-    ApiThrottle,
-    ApiSystemError,
-    ApiReset,
-    ApiStall,
-    Download5xx,
-    DownloadTruncate,
-    DownloadStall,
-    DownloadExpired,
-    ApiEndlessError,
-    DownloadEndless403,
-    DownloadHeaderStall,
-    DownloadCorrupt,
 }

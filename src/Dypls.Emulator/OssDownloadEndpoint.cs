@@ -18,11 +18,11 @@ internal sealed class OssDownloadEndpoint
 
     private readonly EmulatorOptions _options;
     private readonly EmulatorStats _stats;
-    private readonly RecordingStore _recordings;
+    private readonly RecordingCatalog _recordings;
     private readonly CancellationToken _stopping;
 
     /// <param name="stopping">Fires when the server stops, so stalled bodies let go.</param>
-    public OssDownloadEndpoint(EmulatorOptions options, EmulatorStats stats, RecordingStore recordings, CancellationToken stopping)
+    public OssDownloadEndpoint(EmulatorOptions options, EmulatorStats stats, RecordingCatalog recordings, CancellationToken stopping)
     {
         _options = options;
         _stats = stats;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Dypls.Signing;
 
 namespace Dypls.Emulator;
 
@@ -36,15 +35,15 @@ public sealed class SignatureVerifier
                 return GatewayError.Missing(name);
             }
         }
-        if (!string.Equals(parameters["SignatureMethod"], RpcSigner.SignatureMethod, StringComparison.Ordinal))
+        if (!string.Equals(parameters["SignatureMethod"], GatewaySignature.SignatureMethod, StringComparison.Ordinal))
         {
             return GatewayError.InvalidSignatureMethod();
         }
-        if (!string.Equals(parameters["SignatureVersion"], RpcSigner.SignatureVersion, StringComparison.Ordinal))
+        if (!string.Equals(parameters["SignatureVersion"], GatewaySignature.SignatureVersion, StringComparison.Ordinal))
         {
             return GatewayError.InvalidSignatureVersion();
         }
-        if (!DateTimeOffset.TryParseExact(parameters["Timestamp"], RpcSigner.TimestampFormat, CultureInfo.InvariantCulture,
+        if (!DateTimeOffset.TryParseExact(parameters["Timestamp"], GatewaySignature.TimestampFormat, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var timestamp))
         {
             return GatewayError.TimestampFormat();
@@ -77,8 +76,8 @@ public sealed class SignatureVerifier
         }
 
         // Everything received except Signature, exactly as received, with the request's own HTTP method.
-        var stringToSign = RpcSigner.StringToSign(httpMethod, parameters);
-        var expected = RpcSigner.Sign(key.AccessKeySecret, stringToSign);
+        var stringToSign = GatewaySignature.StringToSign(httpMethod, parameters);
+        var expected = GatewaySignature.Sign(key.AccessKeySecret, stringToSign);
         if (!FixedTimeEquals(expected, parameters["Signature"]))
         {
             return GatewayError.SignatureDoesNotMatch(stringToSign);

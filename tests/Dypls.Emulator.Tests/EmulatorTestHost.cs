@@ -1,22 +1,12 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using System.Xml.Linq;
 using Dypls.Emulator;
 using Dypls.Signing;
 using Xunit;
 
 namespace Dypls.Emulator.Tests;
-
-/// <summary>How a test sends an RPC call: GET with a query, POST with a form body, or POST with a query.</summary>
-public enum RpcTransport
-{
-    Get,
-    PostForm,
-    PostQuery,
-}
 
 /// <summary>An in-process emulator on a free port plus a client that signs calls the way Dypls does.</summary>
 internal sealed class EmulatorTestHost : IAsyncDisposable
@@ -117,40 +107,4 @@ internal sealed class EmulatorTestHost : IAsyncDisposable
         Http.Dispose();
         await Server.DisposeAsync();
     }
-}
-
-/// <summary>An RPC answer, readable the same way whether it came back as JSON or XML.</summary>
-internal sealed class RpcResult
-{
-    public RpcResult(HttpStatusCode status, string body, string? mediaType, HttpResponseHeaders headers, IDictionary<string, string> sent)
-    {
-        Status = status;
-        Body = body;
-        MediaType = mediaType;
-        Headers = headers;
-        Sent = sent;
-        if (body.TrimStart().StartsWith('<'))
-        {
-            Xml = XDocument.Parse(body);
-        }
-        else
-        {
-            Json = JsonDocument.Parse(body).RootElement.Clone();
-        }
-    }
-
-    public HttpStatusCode Status { get; }
-    public string Body { get; }
-    public string? MediaType { get; }
-    public HttpResponseHeaders Headers { get; }
-    public IDictionary<string, string> Sent { get; }
-    public JsonElement? Json { get; }
-    public XDocument? Xml { get; }
-
-    public string? this[string field] =>
-        Json is { } json
-            ? (json.TryGetProperty(field, out var v) ? v.GetString() : null)
-            : Xml!.Root!.Element(field)?.Value;
-
-    public override string ToString() => (int)Status + " " + Body;
 }

@@ -26,7 +26,7 @@ public class GeneratedRecordingTests
     [InlineData("golden-odd", 200_003, 3, "58F766D9175EC6A01881F128EE0216E8")]
     public void Bytes_are_those_earlier_emulators_generated(string callId, long size, int version, string md5)
     {
-        var content = new RecordingStore(Started).Get(callId, null, size, version);
+        var content = new RecordingCatalog(Started).Get(callId, null, size, version);
 #pragma warning disable CA5351 // OSS ETags are MD5 digests: the test pins bytes by one
         Assert.Equal(md5, Convert.ToHexString(MD5.HashData(ReadAll(content, 0, size))));
 #pragma warning restore CA5351
@@ -36,7 +36,7 @@ public class GeneratedRecordingTests
     [Fact]
     public void A_range_anywhere_gives_the_bytes_one_at_a_time_would()
     {
-        var content = (RecordingStore.GeneratedRecording)new RecordingStore(Started).Get("range-check", null, 100_000, 2);
+        var content = (RecordingCatalog.GeneratedRecording)new RecordingCatalog(Started).Get("range-check", null, 100_000, 2);
         for (var offset = 0L; offset < 40; offset++)
         {
             for (var count = 0; count <= 27; count++)
@@ -58,7 +58,7 @@ public class GeneratedRecordingTests
         }
     }
 
-    private static void AssertSame(RecordingStore.GeneratedRecording content, long offset, int count)
+    private static void AssertSame(RecordingCatalog.GeneratedRecording content, long offset, int count)
     {
         var fast = new byte[count];
         content.Fill(offset, fast);

@@ -6,24 +6,11 @@ using System.Text;
 
 namespace Dypls.Emulator;
 
-/// <summary>One recording's bytes, readable at any offset so ranges and huge sizes stream with flat memory.</summary>
-public abstract class RecordingContent
-{
-    public abstract long Length { get; }
-    public abstract DateTimeOffset LastModified { get; }
-
-    /// <summary>Identifies these exact bytes for the MD5 cache.</summary>
-    internal abstract string CacheKey { get; }
-
-    /// <summary>Copies [offset, offset+count) to the destination in chunks, reporting each chunk written.</summary>
-    public abstract Task CopyToAsync(Stream destination, long offset, long count, Action<long>? written, CancellationToken ct);
-}
-
 /// <summary>
-/// Where recordings come from: a file named after the CallId in --recordings-dir, else deterministic bytes
+/// The emulated service's recordings by CallId: a file named after the CallId in --recordings-dir, else deterministic bytes
 /// generated from the CallId (an empty ID3v2 tag, then a counter-based pseudo-random stream).
 /// </summary>
-public sealed class RecordingStore
+public sealed class RecordingCatalog
 {
     private const int ChunkSize = 64 * 1024;
     private const int MaxCachedEtags = 4096;
@@ -31,7 +18,7 @@ public sealed class RecordingStore
     private readonly ConcurrentDictionary<string, Lazy<string>> _etags = new(StringComparer.Ordinal);
     private readonly DateTimeOffset _generatedLastModified;
 
-    public RecordingStore(DateTimeOffset startedAt)
+    public RecordingCatalog(DateTimeOffset startedAt)
     {
         // HTTP dates carry whole seconds; truncate so Last-Modified round-trips.
         _generatedLastModified = DateTimeOffset.FromUnixTimeSeconds(startedAt.ToUnixTimeSeconds());
