@@ -12,7 +12,7 @@ using static Dypls.Emulator.Tests.EmulatorTestHost;
 namespace Dypls.Emulator.Tests;
 
 /// <summary>
-/// The emulator features the save engine v2 is proven with (issue 9 and 10): the RAM-denied identity, bodies that never
+/// The emulator features the save engine is proven with: the RAM-denied identity, bodies that never
 /// end or never start, wrong bytes at the right length, If-Range, changing a recording, the object hook and the counter
 /// of requests no endpoint handles.
 /// </summary>

@@ -83,7 +83,7 @@ namespace Dypls.Api
                 return result;
             }, (exception, attempt) =>
             {
-                if (!(exception is RetryableAnswer answer)) return RetryStep.Stop();
+                if (!(exception is RetryableAnswerException answer)) return RetryStep.Stop();
                 var failure = answer.Failure;
                 failure.Attempts = attempt;
                 if (failure.Kind == ApiErrorKind.Resign && !resigned)
@@ -120,9 +120,9 @@ namespace Dypls.Api
             return TimeSpan.FromMilliseconds(ms);
         }
 
-        private sealed class RetryableAnswer : Exception
+        private sealed class RetryableAnswerException : Exception
         {
-            public RetryableAnswer(DyplsApiException failure, TimeSpan? retryAfter) { Failure = failure; RetryAfter = retryAfter; }
+            public RetryableAnswerException(DyplsApiException failure, TimeSpan? retryAfter) { Failure = failure; RetryAfter = retryAfter; }
             public DyplsApiException Failure { get; }
             public TimeSpan? RetryAfter { get; }
         }
@@ -153,14 +153,14 @@ namespace Dypls.Api
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 response?.Dispose();
-                throw new RetryableAnswer(new DyplsApiException("RequestTimeout",
+                throw new RetryableAnswerException(new DyplsApiException("RequestTimeout",
                     $"Dyplsapi at {_endpoint.Host} did not answer within {_options.RequestTimeout.TotalSeconds:0.#} s.", ApiErrorKind.Transient), null);
             }
             catch (Exception ex) when (ex is HttpRequestException || ex is IOException || ex is ObjectDisposedException)
             {
                 response?.Dispose();
                 cancellationToken.ThrowIfCancellationRequested();
-                throw new RetryableAnswer(new DyplsApiException("NetworkError",
+                throw new RetryableAnswerException(new DyplsApiException("NetworkError",
                     $"Could not reach Dyplsapi at {_endpoint.Host}: {MessageText.Describe(ex)}", ApiErrorKind.Transient, inner: null), null);
             }
 
@@ -178,7 +178,7 @@ namespace Dypls.Api
 
                 var failure = ToException(answer, status, credential, signed);
                 if (response.Headers.Date is DateTimeOffset serverDate) failure.ClockOffset = serverDate - receivedAt;
-                throw new RetryableAnswer(failure, RetryAfter(response));
+                throw new RetryableAnswerException(failure, RetryAfter(response));
             }
         }
 

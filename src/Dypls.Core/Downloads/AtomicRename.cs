@@ -7,8 +7,8 @@ namespace Dypls.Downloads
 {
     /// <summary>
     /// Moves a finished partial file to its final name in one step, replacing an older file there. On Linux this is one
-    /// rename(2), which replaces atomically. File.Exists, then File.Move or File.Replace, costs four more lstat calls per
-    /// recording (strace), and each is a dentry walk under a folder that every worker writes to.
+    /// rename(2), which replaces atomically. File.Exists, then File.Move or File.Replace, would add several lstat calls per
+    /// recording, each a dentry walk under a folder that every worker writes to.
     /// </summary>
     internal static class AtomicRename
     {

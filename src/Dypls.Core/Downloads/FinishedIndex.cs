@@ -15,7 +15,7 @@ namespace Dypls.Downloads
     /// </summary>
     internal sealed class FinishedIndex
     {
-        /// <summary>About 25 MB of names at most; a folder with more is looked up on disk, row by row, as before.</summary>
+        /// <summary>About 25 MB of names at most; a folder with more is looked up on disk, row by row.</summary>
         public const int DefaultMaxNames = 250_000;
 
         /// <summary>Folders remembered at most (each with its names, or as looked up on disk).</summary>

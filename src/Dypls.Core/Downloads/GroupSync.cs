@@ -17,7 +17,7 @@ namespace Dypls.Downloads
     /// small recordings that was the largest cost per file after the network (profiled with perf). <c>syncfs</c> writes
     /// everything dirty on the folder's file system, so a busy disk shared with other writers makes one sync slower, but
     /// each sync still ends when the disk has written what was dirty when it began. Used on Linux on .NET (Core) only;
-    /// elsewhere (Windows, macOS, .NET Framework) each file gets its own flush, as before.
+    /// elsewhere (Windows, macOS, .NET Framework) each file gets its own flush.
     /// </remarks>
     internal sealed class GroupSync
     {

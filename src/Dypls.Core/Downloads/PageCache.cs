@@ -10,10 +10,9 @@ namespace Dypls.Downloads
     /// </summary>
     /// <remarks>
     /// Why: a bulk job writes gigabytes it never reads again. Left in the page cache they push out what the machine's
-    /// other work has cached, and the kernel has to find fresh memory for every new page. On a cloud VM that is costly:
-    /// on the 2-core bench VM, 1 GB written into fresh page cache took 2.2–2.6 CPU-seconds of kernel time once the
-    /// recently freed memory was used up, against 0.3–0.4 when each file's pages were dropped after its fdatasync (8 files
-    /// of 1 GB each way). Clean pages only are dropped, so this runs after the file was made durable.
+    /// other work has cached, and the kernel has to find fresh memory for every new page. On a cloud VM that is costly
+    /// in kernel time once the recently freed memory is used up (docs/performance.md). Clean pages only are dropped, so
+    /// this runs after the file was made durable.
     /// </remarks>
     internal static class PageCache
     {

@@ -27,7 +27,7 @@ namespace Dypls.Downloads
         private long _heldTotal;
 
         // False once this lease knows the file is not there (looked, deleted, or renamed away): no delete is sent for it.
-        // A new recording otherwise cost three unlink calls that found nothing (strace), each under the folder's lock.
+        // Otherwise a new recording would send unlink calls that find nothing, each under the folder's lock.
         private bool _partialMayExist = true;
         private bool _metaMayExist = true;
 

@@ -83,7 +83,7 @@ namespace Dypls.Downloads
                 return new SaveResult(path, length, resumed ? DownloadStatus.Resumed : DownloadStatus.Downloaded, attempt, url, md5, held);
             }, (failure, attempt) =>
             {
-                if (!(failure is TransferFailure f)) return RetryStep.Stop();
+                if (!(failure is TransferFailedException f)) return RetryStep.Stop();
                 if (f.AccessDenied && (f.Expired || url!.Url.ExpiresAt <= _options.Clock()))
                 {
                     // Not the transfer's fault: a fresh URL, without using up an attempt.
@@ -146,7 +146,7 @@ namespace Dypls.Downloads
             {
                 case TransferKind.NothingLeft:
                     if (saved.Total != saved.Length)
-                        throw new TransferFailure("DownloadRangeMismatch", "the saved part no longer matches the recording; starting over.", transient: true, restart: true);
+                        throw new TransferFailedException("DownloadRangeMismatch", "the saved part no longer matches the recording; starting over.", transient: true, restart: true);
                     // The last run stopped between the last byte and the rename: the partial file is already whole. It may
                     // have stopped before its sync, too: durable before the rename, as on every other path.
                     slot.Release();
@@ -167,7 +167,7 @@ namespace Dypls.Downloads
             }
 
             if (total >= 0 && length != total)
-                throw new TransferFailure("DownloadIncomplete", $"the transfer ended at {length} of {total} bytes.", transient: true);
+                throw new TransferFailedException("DownloadIncomplete", $"the transfer ended at {length} of {total} bytes.", transient: true);
             if (group != null) await SyncInGroupAsync(group, lease.PartialPath).ConfigureAwait(false);
             return Finish(lease, url, response.MediaType, validator, length, response.Kind == TransferKind.Rest, md5, cancellationToken);
         }
@@ -212,7 +212,7 @@ namespace Dypls.Downloads
             {
                 checkedMd5 = Hex(md5.GetHashAndReset());
                 if (!string.Equals(checkedMd5, expected, StringComparison.OrdinalIgnoreCase))
-                    throw new TransferFailure("ChecksumMismatch", $"the saved bytes do not match the server's MD5 ({expected}); starting over.", transient: true, restart: true);
+                    throw new TransferFailedException("ChecksumMismatch", $"the saved bytes do not match the server's MD5 ({expected}); starting over.", transient: true, restart: true);
             }
             if (length >= PageCache.DropFrom) DropFromCache(lease.PartialPath);
             var final = lease.Commit(DownloadUrlPolicy.ExtensionFor(url.Url.DownloadUrl, mediaType), cancellationToken);
@@ -279,7 +279,7 @@ namespace Dypls.Downloads
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                throw new TransferFailure("DownloadRangeMismatch", "the saved part could not be read; starting over.", transient: true, restart: true, inner: ex);
+                throw new TransferFailedException("DownloadRangeMismatch", "the saved part could not be read; starting over.", transient: true, restart: true, inner: ex);
             }
         }
 

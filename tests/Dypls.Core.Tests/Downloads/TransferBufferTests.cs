@@ -44,7 +44,7 @@ public sealed class TransferBufferTests
             Assert.Equal(Object, sink.ToArray());
             return null;
         }
-        catch (TransferFailure ex)
+        catch (TransferFailedException ex)
         {
             return ex;
         }
@@ -78,7 +78,7 @@ public sealed class TransferBufferTests
         try
         {
             var failure = await CopyAsync(server, pool, TimeSpan.FromMilliseconds(500));
-            Assert.Equal("DownloadStalled", Assert.IsType<TransferFailure>(failure).ErrorId);
+            Assert.Equal("DownloadStalled", Assert.IsType<TransferFailedException>(failure).ErrorId);
             Assert.Equal(1, pool.Rented);
             Assert.Equal(0, pool.Returned);
         }

@@ -12,7 +12,7 @@ namespace Dypls.Core.Tests.Downloads;
 
 /// <summary>
 /// One GET of a recording (<see cref="RecordingTransfer"/>) against a scripted server: what it asks for, how it reads each
-/// answer, and how every failure becomes a <see cref="TransferFailure"/> the saver can act on.
+/// answer, and how every failure becomes a <see cref="TransferFailedException"/> the saver can act on.
 /// </summary>
 public sealed class TransferOverHttpTests
 {
@@ -106,7 +106,7 @@ public sealed class TransferOverHttpTests
     public async Task A_416_to_a_plain_GET_is_a_failure_not_nothing_left()
     {
         await using var server = new ScriptedObjectServer((ctx, _) => { ctx.Response.StatusCode = 416; return Task.CompletedTask; });
-        var f = await Assert.ThrowsAsync<TransferFailure>(() => Transfer().OpenAsync(Url(server), 0, null, CancellationToken.None));
+        var f = await Assert.ThrowsAsync<TransferFailedException>(() => Transfer().OpenAsync(Url(server), 0, null, CancellationToken.None));
         Assert.Equal("DownloadFailed", f.ErrorId);
         Assert.Equal("the download server answered HTTP 416.", f.Message);
         Assert.False(f.Transient);
@@ -142,7 +142,7 @@ public sealed class TransferOverHttpTests
             ctx.Response.Headers["Content-Range"] = contentRange;
             return ctx.Response.WriteAsync(new byte[3800]);
         });
-        var f = await Assert.ThrowsAsync<TransferFailure>(() => Transfer().OpenAsync(Url(server), 1200, ObjectETag, CancellationToken.None));
+        var f = await Assert.ThrowsAsync<TransferFailedException>(() => Transfer().OpenAsync(Url(server), 1200, ObjectETag, CancellationToken.None));
         Assert.Equal("DownloadRangeMismatch", f.ErrorId);
         Assert.Equal("the server answered a different range than asked for; starting over.", f.Message);
         Assert.True(f.Transient);
@@ -161,7 +161,7 @@ public sealed class TransferOverHttpTests
             ctx.Response.Headers["Content-Length"] = "100000";
             return ScriptedObjectServer.SendThenHoldAsync(ctx, new byte[100], left);
         });
-        var f = await Assert.ThrowsAsync<TransferFailure>(() => Transfer(idleSeconds: 60).OpenAsync(Url(server), 1200, ObjectETag, CancellationToken.None));
+        var f = await Assert.ThrowsAsync<TransferFailedException>(() => Transfer(idleSeconds: 60).OpenAsync(Url(server), 1200, ObjectETag, CancellationToken.None));
         Assert.Equal("DownloadRangeMismatch", f.ErrorId);
         Assert.True(await Task.WhenAny(left.Task, Task.Delay(TimeSpan.FromSeconds(30))) == left.Task, "the connection of the refused answer was never closed");
     }
@@ -193,7 +193,7 @@ public sealed class TransferOverHttpTests
     public async Task An_error_answer_becomes_a_failure_the_saver_can_act_on(int status, string code, string text, string errorId, string message, bool transient, bool accessDenied, bool expired)
     {
         await using var server = new ScriptedObjectServer((ctx, _) => ScriptedObjectServer.ErrorAsync(ctx, status, code, text));
-        var f = await Assert.ThrowsAsync<TransferFailure>(() => Transfer().OpenAsync(Url(server), 0, null, CancellationToken.None));
+        var f = await Assert.ThrowsAsync<TransferFailedException>(() => Transfer().OpenAsync(Url(server), 0, null, CancellationToken.None));
         Assert.Equal(errorId, f.ErrorId);
         Assert.Equal(message, f.Message);
         Assert.Equal(transient, f.Transient);
@@ -214,7 +214,7 @@ public sealed class TransferOverHttpTests
             ctx.Response.StatusCode = status;
             return ctx.Response.WriteAsync(body);
         });
-        var f = await Assert.ThrowsAsync<TransferFailure>(() => Transfer().OpenAsync(Url(server), 0, null, CancellationToken.None));
+        var f = await Assert.ThrowsAsync<TransferFailedException>(() => Transfer().OpenAsync(Url(server), 0, null, CancellationToken.None));
         Assert.Equal(message, f.Message);
         Assert.Equal(expired, f.Expired);
     }
@@ -228,7 +228,7 @@ public sealed class TransferOverHttpTests
             ctx.Response.Headers["Content-Length"] = "1000";
             return ScriptedObjectServer.SendThenHoldAsync(ctx, System.Text.Encoding.UTF8.GetBytes("<Error><Code>Slow"));
         });
-        var f = await Assert.ThrowsAsync<TransferFailure>(() => Transfer(idleSeconds: 1).OpenAsync(Url(server), 0, null, CancellationToken.None));
+        var f = await Assert.ThrowsAsync<TransferFailedException>(() => Transfer(idleSeconds: 1).OpenAsync(Url(server), 0, null, CancellationToken.None));
         Assert.Equal("DownloadServerError", f.ErrorId);
         Assert.Equal("the download server answered HTTP 503.", f.Message);
     }
@@ -244,7 +244,7 @@ public sealed class TransferOverHttpTests
             var part = System.Text.Encoding.UTF8.GetBytes("<Error><Code>NoSuchKey</Code>");
             await stream.WriteAsync(part, 0, part.Length);
         });
-        var f = await Assert.ThrowsAsync<TransferFailure>(() => Transfer().OpenAsync(Url(server), 0, null, CancellationToken.None));
+        var f = await Assert.ThrowsAsync<TransferFailedException>(() => Transfer().OpenAsync(Url(server), 0, null, CancellationToken.None));
         Assert.Equal("RecordingNotAvailable", f.ErrorId);
         Assert.StartsWith("the recording file is not on the download server (HTTP 404", f.Message, StringComparison.Ordinal);
     }
@@ -256,7 +256,7 @@ public sealed class TransferOverHttpTests
         {
             try { await Task.Delay(TimeSpan.FromSeconds(60), ctx.Aborted); } catch (OperationCanceledException) { }
         });
-        var f = await Assert.ThrowsAsync<TransferFailure>(() => Transfer(idleSeconds: 1).OpenAsync(Url(server), 0, null, CancellationToken.None));
+        var f = await Assert.ThrowsAsync<TransferFailedException>(() => Transfer(idleSeconds: 1).OpenAsync(Url(server), 0, null, CancellationToken.None));
         Assert.Equal("DownloadStalled", f.ErrorId);
         Assert.Equal("the download server did not answer within 1 s.", f.Message);
         Assert.True(f.Transient);
@@ -287,7 +287,7 @@ public sealed class TransferOverHttpTests
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop(); // nothing listens there now
         var url = new Uri("http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture) + "/b/obj.mp3");
-        var f = await Assert.ThrowsAsync<TransferFailure>(() => Transfer().OpenAsync(url, 0, null, CancellationToken.None));
+        var f = await Assert.ThrowsAsync<TransferFailedException>(() => Transfer().OpenAsync(url, 0, null, CancellationToken.None));
         Assert.Equal("DownloadNetworkError", f.ErrorId);
         Assert.Equal("the download failed: " + MessageText.Describe(f.InnerException!), f.Message);
         Assert.IsType<HttpRequestException>(f.InnerException);
@@ -308,7 +308,7 @@ public sealed class TransferOverHttpTests
         using var destination = new MemoryStream();
         long reported = 0;
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        var f = await Assert.ThrowsAsync<TransferFailure>(() => response.CopyToAsync(destination, md5, n => reported += n, CancellationToken.None));
+        var f = await Assert.ThrowsAsync<TransferFailedException>(() => response.CopyToAsync(destination, md5, n => reported += n, CancellationToken.None));
         Assert.Equal("DownloadInterrupted", f.ErrorId);
         Assert.StartsWith("the transfer was cut off: ", f.Message, StringComparison.Ordinal);
         Assert.Equal("the transfer was cut off: " + f.InnerException!.Message, f.Message);
@@ -329,7 +329,7 @@ public sealed class TransferOverHttpTests
         using var response = await Transfer(idleSeconds: 1).OpenAsync(Url(server), 0, null, CancellationToken.None);
         using var destination = new MemoryStream();
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        var f = await Assert.ThrowsAsync<TransferFailure>(() => response.CopyToAsync(destination, md5, null, CancellationToken.None));
+        var f = await Assert.ThrowsAsync<TransferFailedException>(() => response.CopyToAsync(destination, md5, null, CancellationToken.None));
         Assert.Equal("DownloadStalled", f.ErrorId);
         Assert.Equal("no data arrived for 1 s.", f.Message);
         Assert.True(f.Transient);
