@@ -44,9 +44,8 @@ namespace Dypls.Credentials
                 var root = doc.RootElement;
                 if (root.ValueKind != JsonValueKind.Object) throw Invalid(path, "the top level is not a JSON object");
 
-                string? current = null;
-                if (root.TryGetProperty("current", out var cur) && cur.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(cur.GetString()))
-                    current = cur.GetString()!.Trim();
+                var current = JsonFields.Text(root, "current");
+                current = string.IsNullOrWhiteSpace(current) ? null : current!.Trim();
 
                 var names = new List<string>();
                 var profiles = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);

@@ -81,14 +81,14 @@ namespace Dypls.Credentials
                 using var doc = JsonDocument.Parse(body);
                 var root = doc.RootElement;
                 if (root.ValueKind != JsonValueKind.Object) throw Failed("the answer is not a JSON object");
-                var code = Text(root, "Code");
+                var code = JsonFields.Text(root, "Code");
                 if (!string.Equals(code, "Success", StringComparison.OrdinalIgnoreCase))
                     throw Failed($"the answer's Code is '{MessageText.Shorten(code ?? "(none)")}', not 'Success'");
                 var id = Required(root, "AccessKeyId");
                 var secret = Required(root, "AccessKeySecret");
                 var token = Required(root, "SecurityToken");
                 DateTimeOffset? expiration = null;
-                var text = Text(root, "Expiration");
+                var text = JsonFields.Text(root, "Expiration");
                 if (!string.IsNullOrWhiteSpace(text))
                 {
                     if (!StsClient.TryParseExpiration(text!, out var e)) throw Failed("the answer's Expiration is not a date");
@@ -105,13 +105,10 @@ namespace Dypls.Credentials
 
         private string Required(JsonElement root, string name)
         {
-            var v = Text(root, name);
+            var v = JsonFields.Text(root, name);
             if (string.IsNullOrWhiteSpace(v)) throw Failed($"the answer has no {name}");
             return v!;
         }
-
-        private static string? Text(JsonElement e, string name) =>
-            e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
         private CredentialException Failed(string why) =>
             new CredentialException(CredentialErrorIds.CredentialSourceFailed,

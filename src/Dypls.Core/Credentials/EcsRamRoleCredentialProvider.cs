@@ -95,7 +95,7 @@ namespace Dypls.Credentials
                 using var doc = JsonDocument.Parse(body);
                 var root = doc.RootElement;
                 if (root.ValueKind != JsonValueKind.Object) throw Failed("the answer is not a JSON object");
-                var code = Field(root, "Code");
+                var code = JsonFields.Text(root, "Code");
                 if (!string.Equals(code, "Success", StringComparison.OrdinalIgnoreCase))
                     throw Failed($"the answer's Code is '{Truncate(code ?? "(none)")}', not 'Success'");
                 var id = Required(root, "AccessKeyId");
@@ -176,12 +176,9 @@ namespace Dypls.Credentials
             new CredentialException(CredentialErrorIds.CredentialSourceFailed,
                 $"The ECS metadata service at {Endpoint} gave no usable credential for RAM role '{RoleName}': {why}.");
 
-        private static string? Field(JsonElement root, string name) =>
-            root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
         private string Required(JsonElement root, string name)
         {
-            var v = Field(root, name);
+            var v = JsonFields.Text(root, name);
             if (string.IsNullOrWhiteSpace(v)) throw Failed($"the answer has no {name}");
             return v!;
         }

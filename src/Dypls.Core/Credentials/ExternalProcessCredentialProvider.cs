@@ -96,12 +96,12 @@ namespace Dypls.Credentials
                 using var doc = JsonDocument.Parse(output);
                 var root = doc.RootElement;
                 if (root.ValueKind != JsonValueKind.Object) throw Failed("its output is not a JSON object");
-                var id = Text(root, "access_key_id");
-                var secret = Text(root, "access_key_secret");
+                var id = JsonFields.Text(root, "access_key_id");
+                var secret = JsonFields.Text(root, "access_key_secret");
                 if (string.IsNullOrWhiteSpace(id) || string.IsNullOrEmpty(secret))
                     throw Failed("its output has no access_key_id or access_key_secret");
-                var mode = Text(root, "mode");
-                var token = Text(root, "sts_token");
+                var mode = JsonFields.Text(root, "mode");
+                var token = JsonFields.Text(root, "sts_token");
                 if (string.Equals(mode, "StsToken", StringComparison.OrdinalIgnoreCase) && string.IsNullOrEmpty(token))
                     throw Failed("its output says mode StsToken but has no sts_token");
                 if (string.Equals(mode, "AK", StringComparison.OrdinalIgnoreCase)) token = null;
@@ -126,9 +126,6 @@ namespace Dypls.Credentials
             }
             throw Failed("its output's expiration is not a date (ISO 8601, or Unix seconds)");
         }
-
-        private static string? Text(JsonElement e, string name) =>
-            e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
         private static void Kill(Process process)
         {

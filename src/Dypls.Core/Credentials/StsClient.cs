@@ -275,16 +275,16 @@ namespace Dypls.Credentials
                     using var doc = JsonDocument.Parse(body);
                     var root = doc.RootElement;
                     if (root.ValueKind != JsonValueKind.Object) return a;
-                    a.Code = Text(root, "Code");
-                    a.Message = Text(root, "Message");
-                    a.RequestId = Text(root, "RequestId");
+                    a.Code = JsonFields.Text(root, "Code");
+                    a.Message = JsonFields.Text(root, "Message");
+                    a.RequestId = JsonFields.Text(root, "RequestId");
                     if (root.TryGetProperty("Credentials", out var c) && c.ValueKind == JsonValueKind.Object)
                     {
-                        var id = Text(c, "AccessKeyId");
-                        var secret = Text(c, "AccessKeySecret");
-                        var token = Text(c, "SecurityToken");
+                        var id = JsonFields.Text(c, "AccessKeyId");
+                        var secret = JsonFields.Text(c, "AccessKeySecret");
+                        var token = JsonFields.Text(c, "SecurityToken");
                         if (!string.IsNullOrEmpty(id) && !string.IsNullOrEmpty(secret) && !string.IsNullOrEmpty(token))
-                            a.Credential = new StsCredential(id!, secret!, token!, Text(c, "Expiration"));
+                            a.Credential = new StsCredential(id!, secret!, token!, JsonFields.Text(c, "Expiration"));
                     }
                 }
                 catch (JsonException)
@@ -293,9 +293,6 @@ namespace Dypls.Credentials
                 }
                 return a;
             }
-
-            private static string? Text(JsonElement e, string name) =>
-                e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
         }
     }
 }
