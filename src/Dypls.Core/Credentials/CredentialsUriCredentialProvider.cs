@@ -1,7 +1,6 @@
 using System;
 using System.Globalization;
 using System.Net.Http;
-using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -69,45 +68,10 @@ namespace Dypls.Credentials
                 }
                 if (status >= 500) { failure = "HTTP " + status.ToString(CultureInfo.InvariantCulture); continue; }
                 if (status != 200) throw Failed($"it answered HTTP {status.ToString(CultureInfo.InvariantCulture)}");
-                return Parse(body);
+                // Expiration may be left out: such a credential is fetched again after RefreshWithoutExpiration.
+                return CredentialServiceAnswer.Parse(body, $"{_origin}, credentials URI", expirationRequired: false, Failed);
             }
             throw Failed(failure ?? "no answer");
-        }
-
-        private AccessKeyCredential Parse(string body)
-        {
-            try
-            {
-                using var doc = JsonDocument.Parse(body);
-                var root = doc.RootElement;
-                if (root.ValueKind != JsonValueKind.Object) throw Failed("the answer is not a JSON object");
-                var code = JsonFields.Text(root, "Code");
-                if (!string.Equals(code, "Success", StringComparison.OrdinalIgnoreCase))
-                    throw Failed($"the answer's Code is '{MessageText.Shorten(code ?? "(none)")}', not 'Success'");
-                var id = Required(root, "AccessKeyId");
-                var secret = Required(root, "AccessKeySecret");
-                var token = Required(root, "SecurityToken");
-                DateTimeOffset? expiration = null;
-                var text = JsonFields.Text(root, "Expiration");
-                if (!string.IsNullOrWhiteSpace(text))
-                {
-                    if (!StsClient.TryParseExpiration(text!, out var e)) throw Failed("the answer's Expiration is not a date");
-                    expiration = e;
-                }
-                return new AccessKeyCredential(id, secret, token, $"{_origin}, credentials URI", expiration);
-            }
-            catch (JsonException)
-            {
-                // Never quote the body: it holds the secret.
-                throw Failed("the answer is not valid JSON");
-            }
-        }
-
-        private string Required(JsonElement root, string name)
-        {
-            var v = JsonFields.Text(root, name);
-            if (string.IsNullOrWhiteSpace(v)) throw Failed($"the answer has no {name}");
-            return v!;
         }
 
         private CredentialException Failed(string why) =>
