@@ -107,13 +107,14 @@ namespace Dypls.Credentials
                 "(an External profile whose process_command prints them, or -AccessKeyId/-AccessKeySecret/-SecurityToken).");
 
         /// <summary>The AssumeRole options both profile files spell alike: policy, external id and where STS is.</summary>
-        internal void ReadStsOptions(IReadOnlyDictionary<string, string> fields)
+        internal CredentialProfile WithStsOptions(IReadOnlyDictionary<string, string> fields)
         {
             Policy = Optional(fields, "policy");
             ExternalId = Optional(fields, "external_id");
             StsRegion = Optional(fields, "sts_region");
             StsEndpoint = Optional(fields, "sts_endpoint");
             EnableVpc = IsTrue(Optional(fields, "enable_vpc"));
+            return this;
         }
 
         internal static bool IsTrue(string? value) => string.Equals(value?.Trim(), "true", StringComparison.OrdinalIgnoreCase);
