@@ -1,7 +1,7 @@
 namespace Dypls.Credentials
 {
     /// <summary>Stable ErrorIds of credential failures; users and scripts match on these, so never rename one.</summary>
-    public static class CredentialErrorIds
+    internal static class CredentialErrorIds
     {
         /// <summary>An AccessKeyId without its secret, or the reverse (parameters or environment variables).</summary>
         public const string IncompleteCredential = "IncompleteCredential";

@@ -10,7 +10,7 @@ namespace Dypls.Credentials
     /// A local credentials service (CredentialsURI mode, credentials_uri type, ALIBABA_CLOUD_CREDENTIALS_URI): GET the URI,
     /// read Code (must be Success), AccessKeyId, AccessKeySecret, SecurityToken and Expiration as the CLI does.
     /// </summary>
-    public sealed class CredentialsUriCredentialProvider : RefreshingCredentialProvider
+    internal sealed class CredentialsUriCredentialProvider : RefreshingCredentialProvider
     {
         private readonly HttpClient _http;
         private readonly string _origin;

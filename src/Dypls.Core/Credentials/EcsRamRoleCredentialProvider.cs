@@ -12,7 +12,7 @@ namespace Dypls.Credentials
     /// service (IMDSv2 token first, v1 fallback unless disabled). Caches the credential until shortly
     /// before it expires; concurrent callers share one fetch.
     /// </summary>
-    public sealed class EcsRamRoleCredentialProvider : RefreshingCredentialProvider
+    internal sealed class EcsRamRoleCredentialProvider : RefreshingCredentialProvider
     {
         /// <summary>IMDSv2 token lifetime we ask for: 6 h, the maximum the service grants.</summary>
         public const int MetadataTokenTtlSeconds = 21600;

@@ -15,7 +15,7 @@ namespace Dypls.Credentials
     /// access_key_secret, sts_token, expiration). Its output and error output are secrets: they never reach a
     /// stream, a log or an error message; errors name the command's program and exit code only.
     /// </summary>
-    public sealed class ExternalProcessCredentialProvider : RefreshingCredentialProvider
+    internal sealed class ExternalProcessCredentialProvider : RefreshingCredentialProvider
     {
         private readonly string[] _argv;
         private readonly string _origin;

@@ -9,7 +9,7 @@ namespace Dypls.Credentials
     /// A role assumed with AssumeRoleWithOIDC (RRSA on Container Service): the token file is read at every refresh,
     /// because the cluster rotates it.
     /// </summary>
-    public sealed class OidcRoleArnCredentialProvider : RefreshingCredentialProvider
+    internal sealed class OidcRoleArnCredentialProvider : RefreshingCredentialProvider
     {
         private readonly StsClient _sts;
         private readonly StsRoleRequest _request;

@@ -4,7 +4,7 @@ using System.Text;
 namespace Dypls.Credentials
 {
     /// <summary>Splits process_command into arguments the way the official libraries do, and joins them for ProcessStartInfo.</summary>
-    public static class ProcessCommandLine
+    internal static class ProcessCommandLine
     {
         /// <summary>
         /// Quotes group ('…' literal, "…" with \" \\ \$ \` escapes on Unix, only \" on Windows); outside quotes a backslash

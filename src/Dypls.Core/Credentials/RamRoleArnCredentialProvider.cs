@@ -8,7 +8,7 @@ namespace Dypls.Credentials
     /// A role assumed with AssumeRole, signed by another provider's credential: a RAM user's AccessKey (RamRoleArn,
     /// ram_role_arn), another profile (ChainableRamRoleArn with source_profile) or the ECS role (RamRoleArnWithRoleName).
     /// </summary>
-    public sealed class RamRoleArnCredentialProvider : RefreshingCredentialProvider
+    internal sealed class RamRoleArnCredentialProvider : RefreshingCredentialProvider
     {
         private readonly ICredentialProvider _source;
         private readonly StsClient _sts;

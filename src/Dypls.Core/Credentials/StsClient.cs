@@ -16,7 +16,7 @@ namespace Dypls.Credentials
     /// Throttling, 5xx and network failures are retried; every failure ends as CredentialSourceFailed with the STS code
     /// and what to do. Never quotes a secret, a token or a server message that could carry one.
     /// </summary>
-    public sealed class StsClient
+    internal sealed class StsClient
     {
         public const string ApiVersion = "2015-04-01";
 

@@ -1,7 +1,7 @@
 namespace Dypls.Credentials
 {
     /// <summary>What to ask STS for: the role, the session's name and length, an optional policy and external id.</summary>
-    public sealed class StsRoleRequest
+    internal sealed class StsRoleRequest
     {
         public StsRoleRequest(string roleArn, string roleSessionName, int durationSeconds, string? policy = null, string? externalId = null)
         {
