@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 
 namespace Dypls.Credentials
 {
@@ -10,8 +9,6 @@ namespace Dypls.Credentials
     /// </summary>
     internal sealed class AlibabaCloudIniFile
     {
-        internal const string SupportedTypes = "access_key, sts, ecs_ram_role, ram_role_arn, oidc_role_arn, credentials_uri";
-
         private readonly Dictionary<string, Dictionary<string, string>> _sections;
 
         private AlibabaCloudIniFile(string path, List<string> names, Dictionary<string, Dictionary<string, string>> sections)
@@ -76,49 +73,7 @@ namespace Dypls.Credentials
             var location = $"profile [{name}] in {Path}";
             var type = CredentialProfile.Require(fields, "type", location);
             location = $"profile [{name}] (type {type}) in {Path}";
-            CredentialProfile profile;
-            switch (type.ToLowerInvariant())
-            {
-                case "access_key":
-                    profile = new CredentialProfile(CredentialProfileKind.AccessKey, location,
-                        CredentialProfile.Require(fields, "access_key_id", location),
-                        CredentialProfile.Require(fields, "access_key_secret", location));
-                    break;
-                case "sts":
-                    profile = new CredentialProfile(CredentialProfileKind.StsToken, location,
-                        CredentialProfile.Require(fields, "access_key_id", location),
-                        CredentialProfile.Require(fields, "access_key_secret", location),
-                        CredentialProfile.Require(fields, "security_token", location));
-                    break;
-                case "ecs_ram_role":
-                    profile = new CredentialProfile(CredentialProfileKind.EcsRamRole, location,
-                        roleName: CredentialProfile.Require(fields, "role_name", location));
-                    break;
-                case "ram_role_arn":
-                    profile = new CredentialProfile(CredentialProfileKind.RamRoleArn, location,
-                        CredentialProfile.Require(fields, "access_key_id", location),
-                        CredentialProfile.Require(fields, "access_key_secret", location));
-                    profile.RoleArn = CredentialProfile.Require(fields, "role_arn", location);
-                    break;
-                case "oidc_role_arn":
-                    profile = new CredentialProfile(CredentialProfileKind.Oidc, location);
-                    profile.RoleArn = CredentialProfile.Require(fields, "role_arn", location);
-                    profile.OidcProviderArn = CredentialProfile.Require(fields, "oidc_provider_arn", location);
-                    profile.OidcTokenFile = CredentialProfile.Optional(fields, "oidc_token_file_path", "oidc_token_file")
-                        ?? CredentialProfile.Require(fields, "oidc_token_file_path", location);
-                    break;
-                case "credentials_uri":
-                    profile = new CredentialProfile(CredentialProfileKind.CredentialsUri, location);
-                    profile.CredentialsUri = CredentialProfile.Require(fields, "credentials_uri", location);
-                    break;
-                default:
-                    throw CredentialProfile.Unsupported(location, "type " + type, "types " + SupportedTypes);
-            }
-            profile.Mode = type;
-            profile.RoleSessionName = CredentialProfile.Optional(fields, "role_session_name");
-            profile.DurationSeconds = CredentialProfile.OptionalInt(fields, location, "role_session_expiration", "duration_seconds");
-            profile.ReadStsOptions(fields);
-            return profile;
+            return ProfileKindTable.ReadIni(type, fields, location);
         }
 
         // Only " ;" / " #" start an inline comment, so a value containing ';' or '#' survives.

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Text.Json;
 
 namespace Dypls.Credentials
@@ -11,8 +10,6 @@ namespace Dypls.Credentials
     /// </summary>
     internal sealed class AliyunCliConfigFile
     {
-        internal const string SupportedModes = "AK, StsToken, EcsRamRole, RamRoleArn, ChainableRamRoleArn, RamRoleArnWithRoleName, OIDC, CredentialsURI, External";
-
         private readonly Dictionary<string, Dictionary<string, string>> _profiles;
 
         private AliyunCliConfigFile(string path, string? current, List<string> names, Dictionary<string, Dictionary<string, string>> profiles)
@@ -44,9 +41,8 @@ namespace Dypls.Credentials
                 var root = doc.RootElement;
                 if (root.ValueKind != JsonValueKind.Object) throw Invalid(path, "the top level is not a JSON object");
 
-                string? current = null;
-                if (root.TryGetProperty("current", out var cur) && cur.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(cur.GetString()))
-                    current = cur.GetString()!.Trim();
+                var current = JsonFields.Text(root, "current");
+                current = string.IsNullOrWhiteSpace(current) ? null : current!.Trim();
 
                 var names = new List<string>();
                 var profiles = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
@@ -92,67 +88,9 @@ namespace Dypls.Credentials
             fields.TryGetValue("mode", out var mode);
             mode = string.IsNullOrWhiteSpace(mode) ? "AK" : mode!.Trim(); // old CLI versions wrote no mode for AccessKey profiles
             var location = $"profile '{name}' (mode {mode}) in {Path}";
-            CredentialProfile profile;
-            switch (mode.ToUpperInvariant())
-            {
-                case "AK":
-                    profile = new CredentialProfile(CredentialProfileKind.AccessKey, location,
-                        CredentialProfile.Require(fields, "access_key_id", location),
-                        CredentialProfile.Require(fields, "access_key_secret", location));
-                    break;
-                case "STSTOKEN":
-                    profile = new CredentialProfile(CredentialProfileKind.StsToken, location,
-                        CredentialProfile.Require(fields, "access_key_id", location),
-                        CredentialProfile.Require(fields, "access_key_secret", location),
-                        CredentialProfile.Require(fields, "sts_token", location));
-                    break;
-                case "ECSRAMROLE":
-                    profile = new CredentialProfile(CredentialProfileKind.EcsRamRole, location,
-                        roleName: CredentialProfile.Require(fields, "ram_role_name", location));
-                    break;
-                case "RAMROLEARN":
-                    profile = new CredentialProfile(CredentialProfileKind.RamRoleArn, location,
-                        CredentialProfile.Require(fields, "access_key_id", location),
-                        CredentialProfile.Require(fields, "access_key_secret", location),
-                        CredentialProfile.Optional(fields, "sts_token"));
-                    profile.RoleArn = CredentialProfile.Require(fields, "ram_role_arn", location);
-                    break;
-                case "CHAINABLERAMROLEARN":
-                    profile = new CredentialProfile(CredentialProfileKind.ChainableRamRoleArn, location);
-                    profile.SourceProfile = CredentialProfile.Require(fields, "source_profile", location);
-                    profile.RoleArn = CredentialProfile.Require(fields, "ram_role_arn", location);
-                    break;
-                case "RAMROLEARNWITHROLENAME":
-                    profile = new CredentialProfile(CredentialProfileKind.RamRoleArnWithEcsRole, location,
-                        roleName: CredentialProfile.Require(fields, "ram_role_name", location));
-                    profile.RoleArn = CredentialProfile.Require(fields, "ram_role_arn", location);
-                    break;
-                case "OIDC":
-                    profile = new CredentialProfile(CredentialProfileKind.Oidc, location);
-                    profile.RoleArn = CredentialProfile.Require(fields, "ram_role_arn", location);
-                    profile.OidcProviderArn = CredentialProfile.Require(fields, "oidc_provider_arn", location);
-                    profile.OidcTokenFile = CredentialProfile.Require(fields, "oidc_token_file", location);
-                    break;
-                case "CREDENTIALSURI":
-                    // Empty means ALIBABA_CLOUD_CREDENTIALS_URI, as in the CLI; the chain checks that one of them is set.
-                    profile = new CredentialProfile(CredentialProfileKind.CredentialsUri, location);
-                    profile.CredentialsUri = CredentialProfile.Optional(fields, "credentials_uri");
-                    break;
-                case "EXTERNAL":
-                    profile = new CredentialProfile(CredentialProfileKind.External, location);
-                    profile.ProcessCommand = CredentialProfile.Require(fields, "process_command", location);
-                    break;
-                case "CLOUDSSO":
-                case "OAUTH":
-                    throw CredentialProfile.Interactive(location, mode, name);
-                default:
-                    throw CredentialProfile.Unsupported(location, "mode " + mode, "modes " + SupportedModes);
-            }
-            profile.Mode = mode;
-            profile.RoleSessionName = CredentialProfile.Optional(fields, "ram_session_name");
-            profile.DurationSeconds = CredentialProfile.OptionalInt(fields, location, "expired_seconds", "duration_seconds");
-            profile.ReadStsOptions(fields);
-            return profile;
+            if (string.Equals(mode, "CloudSSO", StringComparison.OrdinalIgnoreCase) || string.Equals(mode, "OAuth", StringComparison.OrdinalIgnoreCase))
+                throw CredentialProfile.Interactive(location, mode, name);
+            return ProfileKindTable.ReadCli(mode, fields, location);
         }
 
         private static CredentialException Invalid(string path, string why) =>

@@ -15,7 +15,7 @@ namespace Dypls.Credentials
     /// The decision is synchronous and reads only files and variables; network calls happen later, in
     /// the returned provider's GetCredentialAsync.
     /// </summary>
-    public static class CredentialChain
+    internal static class CredentialChain
     {
         /// <summary>The provider for the highest-priority source that is configured.</summary>
         /// <exception cref="CredentialNotFoundException">No source is configured; the message lists every place looked at.</exception>

@@ -7,7 +7,7 @@ namespace Dypls.Credentials
     /// Everything the credential chain may consult. Tests replace the environment, home folder, metadata
     /// endpoint, HTTP handler and clock so they never touch the real machine or 100.100.100.200.
     /// </summary>
-    public sealed class CredentialChainOptions
+    internal sealed class CredentialChainOptions
     {
         public static readonly Uri DefaultEcsMetadataEndpoint = new Uri("http://100.100.100.200/");
 

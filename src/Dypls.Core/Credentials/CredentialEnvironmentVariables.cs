@@ -1,7 +1,7 @@
 namespace Dypls.Credentials
 {
     /// <summary>Environment variables the chain honours; the ALIBABA_CLOUD_* ones mean what they mean to Alibaba Cloud's own tools.</summary>
-    public static class CredentialEnvironmentVariables
+    internal static class CredentialEnvironmentVariables
     {
         public const string AccessKeyId = "ALIBABA_CLOUD_ACCESS_KEY_ID";
         public const string AccessKeySecret = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";

@@ -1,7 +1,7 @@
 namespace Dypls.Credentials
 {
     /// <summary>Stable ErrorIds of credential failures; users and scripts match on these, so never rename one.</summary>
-    public static class CredentialErrorIds
+    internal static class CredentialErrorIds
     {
         /// <summary>An AccessKeyId without its secret, or the reverse (parameters or environment variables).</summary>
         public const string IncompleteCredential = "IncompleteCredential";
@@ -17,10 +17,6 @@ namespace Dypls.Credentials
         public const string EcsMetadataDisabled = "EcsMetadataDisabled";
         /// <summary>DYPLS_ECS_METADATA_ENDPOINT is not an absolute http(s) URL.</summary>
         public const string InvalidEcsMetadataEndpoint = "InvalidEcsMetadataEndpoint";
-        /// <summary>Formerly the ECS metadata service not answering; now <see cref="CredentialSourceFailed"/> (kept so scripts that name it still compile).</summary>
-        public const string EcsMetadataUnavailable = "EcsMetadataUnavailable";
-        /// <summary>Formerly an unusable metadata answer; now <see cref="CredentialSourceFailed"/> (kept so scripts that name it still compile).</summary>
-        public const string EcsRoleCredentialFailed = "EcsRoleCredentialFailed";
         /// <summary>An STS endpoint (sts_endpoint, ALIBABA_CLOUD_STS_ENDPOINT, sts_region) is malformed, or plain http to a host that is not loopback.</summary>
         public const string InvalidStsEndpoint = "InvalidStsEndpoint";
         /// <summary>A profile's settings cannot work together (a source_profile loop, expired_seconds below 900, a credentials URI that is not http(s)).</summary>

@@ -4,25 +4,6 @@ using System.Globalization;
 
 namespace Dypls.Credentials
 {
-    internal enum CredentialProfileKind
-    {
-        AccessKey,
-        StsToken,
-        EcsRamRole,
-        /// <summary>AssumeRole signed by the profile's own AccessKey (CLI RamRoleArn, INI ram_role_arn).</summary>
-        RamRoleArn,
-        /// <summary>AssumeRole signed by another profile's credential (CLI ChainableRamRoleArn with source_profile).</summary>
-        ChainableRamRoleArn,
-        /// <summary>AssumeRole signed by the ECS instance role (CLI RamRoleArnWithRoleName, deprecated by the CLI).</summary>
-        RamRoleArnWithEcsRole,
-        /// <summary>AssumeRoleWithOIDC (CLI OIDC, INI oidc_role_arn).</summary>
-        Oidc,
-        /// <summary>A credentials service (CLI CredentialsURI, INI credentials_uri).</summary>
-        CredentialsUri,
-        /// <summary>A process that prints credentials (CLI External).</summary>
-        External,
-    }
-
     /// <summary>One usable profile from either profile file, already checked for its mode's required fields.</summary>
     internal sealed class CredentialProfile
     {
@@ -107,13 +88,14 @@ namespace Dypls.Credentials
                 "(an External profile whose process_command prints them, or -AccessKeyId/-AccessKeySecret/-SecurityToken).");
 
         /// <summary>The AssumeRole options both profile files spell alike: policy, external id and where STS is.</summary>
-        internal void ReadStsOptions(IReadOnlyDictionary<string, string> fields)
+        internal CredentialProfile WithStsOptions(IReadOnlyDictionary<string, string> fields)
         {
             Policy = Optional(fields, "policy");
             ExternalId = Optional(fields, "external_id");
             StsRegion = Optional(fields, "sts_region");
             StsEndpoint = Optional(fields, "sts_endpoint");
             EnableVpc = IsTrue(Optional(fields, "enable_vpc"));
+            return this;
         }
 
         internal static bool IsTrue(string? value) => string.Equals(value?.Trim(), "true", StringComparison.OrdinalIgnoreCase);

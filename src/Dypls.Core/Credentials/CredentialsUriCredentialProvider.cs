@@ -1,7 +1,6 @@
 using System;
 using System.Globalization;
 using System.Net.Http;
-using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -11,7 +10,7 @@ namespace Dypls.Credentials
     /// A local credentials service (CredentialsURI mode, credentials_uri type, ALIBABA_CLOUD_CREDENTIALS_URI): GET the URI,
     /// read Code (must be Success), AccessKeyId, AccessKeySecret, SecurityToken and Expiration as the CLI does.
     /// </summary>
-    public sealed class CredentialsUriCredentialProvider : RefreshingCredentialProvider
+    internal sealed class CredentialsUriCredentialProvider : RefreshingCredentialProvider
     {
         private readonly HttpClient _http;
         private readonly string _origin;
@@ -69,49 +68,11 @@ namespace Dypls.Credentials
                 }
                 if (status >= 500) { failure = "HTTP " + status.ToString(CultureInfo.InvariantCulture); continue; }
                 if (status != 200) throw Failed($"it answered HTTP {status.ToString(CultureInfo.InvariantCulture)}");
-                return Parse(body);
+                // Expiration may be left out: such a credential is fetched again after RefreshWithoutExpiration.
+                return CredentialServiceAnswer.Parse(body, $"{_origin}, credentials URI", expirationRequired: false, Failed);
             }
             throw Failed(failure ?? "no answer");
         }
-
-        private AccessKeyCredential Parse(string body)
-        {
-            try
-            {
-                using var doc = JsonDocument.Parse(body);
-                var root = doc.RootElement;
-                if (root.ValueKind != JsonValueKind.Object) throw Failed("the answer is not a JSON object");
-                var code = Text(root, "Code");
-                if (!string.Equals(code, "Success", StringComparison.OrdinalIgnoreCase))
-                    throw Failed($"the answer's Code is '{MessageText.Shorten(code ?? "(none)")}', not 'Success'");
-                var id = Required(root, "AccessKeyId");
-                var secret = Required(root, "AccessKeySecret");
-                var token = Required(root, "SecurityToken");
-                DateTimeOffset? expiration = null;
-                var text = Text(root, "Expiration");
-                if (!string.IsNullOrWhiteSpace(text))
-                {
-                    if (!StsClient.TryParseExpiration(text!, out var e)) throw Failed("the answer's Expiration is not a date");
-                    expiration = e;
-                }
-                return new AccessKeyCredential(id, secret, token, $"{_origin}, credentials URI", expiration);
-            }
-            catch (JsonException)
-            {
-                // Never quote the body: it holds the secret.
-                throw Failed("the answer is not valid JSON");
-            }
-        }
-
-        private string Required(JsonElement root, string name)
-        {
-            var v = Text(root, name);
-            if (string.IsNullOrWhiteSpace(v)) throw Failed($"the answer has no {name}");
-            return v!;
-        }
-
-        private static string? Text(JsonElement e, string name) =>
-            e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
         private CredentialException Failed(string why) =>
             new CredentialException(CredentialErrorIds.CredentialSourceFailed,

@@ -2,7 +2,6 @@ using System;
 using System.Globalization;
 using System.Net;
 using System.Net.Http;
-using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -13,7 +12,7 @@ namespace Dypls.Credentials
     /// service (IMDSv2 token first, v1 fallback unless disabled). Caches the credential until shortly
     /// before it expires; concurrent callers share one fetch.
     /// </summary>
-    public sealed class EcsRamRoleCredentialProvider : RefreshingCredentialProvider
+    internal sealed class EcsRamRoleCredentialProvider : RefreshingCredentialProvider
     {
         /// <summary>IMDSv2 token lifetime we ask for: 6 h, the maximum the service grants.</summary>
         public const int MetadataTokenTtlSeconds = 21600;
@@ -85,35 +84,8 @@ namespace Dypls.Credentials
             if ((int)answer.Status < 200 || (int)answer.Status > 299)
                 throw Failed($"HTTP {(int)answer.Status}");
 
-            return Parse(answer.Body!);
-        }
-
-        private AccessKeyCredential Parse(string body)
-        {
-            try
-            {
-                using var doc = JsonDocument.Parse(body);
-                var root = doc.RootElement;
-                if (root.ValueKind != JsonValueKind.Object) throw Failed("the answer is not a JSON object");
-                var code = Field(root, "Code");
-                if (!string.Equals(code, "Success", StringComparison.OrdinalIgnoreCase))
-                    throw Failed($"the answer's Code is '{Truncate(code ?? "(none)")}', not 'Success'");
-                var id = Required(root, "AccessKeyId");
-                var secret = Required(root, "AccessKeySecret");
-                var sts = Required(root, "SecurityToken");
-                var expirationText = Required(root, "Expiration");
-                if (!DateTimeOffset.TryParseExact(expirationText, "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture,
-                        DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var expiration)
-                    && !DateTimeOffset.TryParse(expirationText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out expiration))
-                    throw Failed("the answer's Expiration is not a date");
-
-                return new AccessKeyCredential(id, secret, sts, $"ECS instance RAM role '{RoleName}'", expiration);
-            }
-            catch (JsonException)
-            {
-                // Never quote the body: it would contain the secret.
-                throw Failed("the answer is not valid JSON");
-            }
+            // The metadata service always sends Expiration: a role credential without one could not be renewed before it lapses.
+            return CredentialServiceAnswer.Parse(answer.Body!, $"ECS instance RAM role '{RoleName}'", expirationRequired: true, Failed);
         }
 
         /// <summary>The IMDSv2 token, or null to use v1 (only when v1 is allowed).</summary>
@@ -175,18 +147,6 @@ namespace Dypls.Credentials
         private CredentialException Failed(string why) =>
             new CredentialException(CredentialErrorIds.CredentialSourceFailed,
                 $"The ECS metadata service at {Endpoint} gave no usable credential for RAM role '{RoleName}': {why}.");
-
-        private static string? Field(JsonElement root, string name) =>
-            root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-        private string Required(JsonElement root, string name)
-        {
-            var v = Field(root, name);
-            if (string.IsNullOrWhiteSpace(v)) throw Failed($"the answer has no {name}");
-            return v!;
-        }
-
-        private static string Truncate(string s) => s.Length <= 40 ? s : s.Substring(0, 40) + "…";
 
         private readonly struct MetadataAnswer
         {

@@ -12,7 +12,7 @@ namespace Dypls.Credentials
     /// When a refresh fails while the old credential still works, the old one is served and the refresh tried again later.
     /// </summary>
     [SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "Providers are shared for the life of the process (one session per identity); _gate is only awaited, so SemaphoreSlim never creates an OS handle.")]
-    public abstract class RefreshingCredentialProvider : ICredentialProvider
+    internal abstract class RefreshingCredentialProvider : ICredentialProvider
     {
         // Refresh when less than max(3 min, 10% of the lifetime) is left, but never later than half-way through a
         // short session: 3 min covers clock skew and a slow call made with the credential; the half-way cap keeps

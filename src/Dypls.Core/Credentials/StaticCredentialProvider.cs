@@ -5,7 +5,7 @@ using System.Threading.Tasks;
 namespace Dypls.Credentials
 {
     /// <summary>A credential known up front (parameters, environment, a profile file); nothing to fetch or refresh.</summary>
-    public sealed class StaticCredentialProvider : ICredentialProvider
+    internal sealed class StaticCredentialProvider : ICredentialProvider
     {
         private readonly Task<AccessKeyCredential> _credential;
 

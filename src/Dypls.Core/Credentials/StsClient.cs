@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Net.Http;
 using System.Text;
-using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Dypls.Api;
@@ -11,32 +10,13 @@ using Dypls.Signing;
 
 namespace Dypls.Credentials
 {
-    /// <summary>What to ask STS for: the role, the session's name and length, an optional policy and external id.</summary>
-    public sealed class StsRoleRequest
-    {
-        public StsRoleRequest(string roleArn, string roleSessionName, int durationSeconds, string? policy = null, string? externalId = null)
-        {
-            RoleArn = roleArn;
-            RoleSessionName = roleSessionName;
-            DurationSeconds = durationSeconds;
-            Policy = policy;
-            ExternalId = externalId;
-        }
-
-        public string RoleArn { get; }
-        public string RoleSessionName { get; }
-        public int DurationSeconds { get; }
-        public string? Policy { get; }
-        public string? ExternalId { get; }
-    }
-
     /// <summary>
     /// STS 2015-04-01: AssumeRole (signed with RPC V1, like every RPC call) and AssumeRoleWithOIDC (unsigned; the OIDC
     /// token is the proof). POST with every parameter in the form body, so no token or signature lands in a URL.
     /// Throttling, 5xx and network failures are retried; every failure ends as CredentialSourceFailed with the STS code
     /// and what to do. Never quotes a secret, a token or a server message that could carry one.
     /// </summary>
-    public sealed class StsClient
+    internal sealed class StsClient
     {
         public const string ApiVersion = "2015-04-01";
 
@@ -114,7 +94,7 @@ namespace Dypls.Credentials
                 try
                 {
                     var (status, body) = await PostAsync(build(), ct).ConfigureAwait(false);
-                    var answer = Answer.Parse(body);
+                    var answer = StsAnswer.Parse(body);
                     if (status >= 200 && status < 300 && answer.Credential != null)
                         return ToCredential(answer.Credential.Value, source);
                     retry = Transient(status, answer.Code);
@@ -179,7 +159,7 @@ namespace Dypls.Credentials
             return null;
         }
 
-        private CredentialException Permanent(string what, int status, Answer answer, StsRoleRequest request, string caller)
+        private CredentialException Permanent(string what, int status, StsAnswer answer, StsRoleRequest request, string caller)
         {
             var code = answer.Code;
             string advice;
@@ -224,9 +204,9 @@ namespace Dypls.Credentials
 
         private static string Capital(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s.Substring(1);
 
-        private static string RequestIdText(Answer a) => string.IsNullOrEmpty(a.RequestId) ? "" : $", RequestId {MessageText.Shorten(a.RequestId!)}";
+        private static string RequestIdText(StsAnswer a) => string.IsNullOrEmpty(a.RequestId) ? "" : $", RequestId {MessageText.Shorten(a.RequestId!)}";
 
-        private AccessKeyCredential ToCredential(StsCredential c, string source)
+        private AccessKeyCredential ToCredential(StsAnswer.Keys c, string source)
         {
             DateTimeOffset? expiration = null;
             if (c.Expiration != null)
@@ -247,55 +227,6 @@ namespace Dypls.Credentials
         private sealed class StsTransportException : Exception
         {
             public StsTransportException(string message) : base(message) { }
-        }
-
-        private readonly struct StsCredential
-        {
-            public StsCredential(string id, string secret, string token, string? expiration)
-            {
-                AccessKeyId = id; AccessKeySecret = secret; SecurityToken = token; Expiration = expiration;
-            }
-            public string AccessKeyId { get; }
-            public string AccessKeySecret { get; }
-            public string SecurityToken { get; }
-            public string? Expiration { get; }
-        }
-
-        private struct Answer
-        {
-            public string? Code, Message, RequestId;
-            public StsCredential? Credential;
-
-            public static Answer Parse(string body)
-            {
-                var a = new Answer();
-                if (string.IsNullOrWhiteSpace(body)) return a;
-                try
-                {
-                    using var doc = JsonDocument.Parse(body);
-                    var root = doc.RootElement;
-                    if (root.ValueKind != JsonValueKind.Object) return a;
-                    a.Code = Text(root, "Code");
-                    a.Message = Text(root, "Message");
-                    a.RequestId = Text(root, "RequestId");
-                    if (root.TryGetProperty("Credentials", out var c) && c.ValueKind == JsonValueKind.Object)
-                    {
-                        var id = Text(c, "AccessKeyId");
-                        var secret = Text(c, "AccessKeySecret");
-                        var token = Text(c, "SecurityToken");
-                        if (!string.IsNullOrEmpty(id) && !string.IsNullOrEmpty(secret) && !string.IsNullOrEmpty(token))
-                            a.Credential = new StsCredential(id!, secret!, token!, Text(c, "Expiration"));
-                    }
-                }
-                catch (JsonException)
-                {
-                    // Not JSON (a proxy's page): reported by status. Never quoted.
-                }
-                return a;
-            }
-
-            private static string? Text(JsonElement e, string name) =>
-                e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
         }
     }
 }

@@ -10,7 +10,7 @@ namespace Dypls.Credentials
     /// endpoint of sts_region / ALIBABA_CLOUD_STS_REGION (sts-vpc.REGION.aliyuncs.com with enable_vpc /
     /// ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED); else sts.aliyuncs.com.
     /// </summary>
-    public static class StsEndpoint
+    internal static class StsEndpoint
     {
         public static readonly Uri Default = new Uri("https://sts.aliyuncs.com/");
 
