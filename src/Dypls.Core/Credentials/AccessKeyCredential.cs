@@ -6,7 +6,7 @@ namespace Dypls.Credentials
     /// An AccessKey pair, optionally with an STS token. ToString never shows the secret or token,
     /// so a credential that leaks into a log or an error message shows only the masked id.
     /// </summary>
-    public sealed class AccessKeyCredential
+    internal sealed class AccessKeyCredential
     {
         public AccessKeyCredential(string accessKeyId, string accessKeySecret, string? securityToken, string source, DateTimeOffset? expiration = null)
         {

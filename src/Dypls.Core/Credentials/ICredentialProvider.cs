@@ -4,7 +4,7 @@ using System.Threading.Tasks;
 namespace Dypls.Credentials
 {
     /// <summary>Hands out a current credential; providers of temporary credentials refresh before expiry.</summary>
-    public interface ICredentialProvider
+    internal interface ICredentialProvider
     {
         /// <summary>Human-readable source, safe to log (never contains a secret).</summary>
         string Description { get; }
