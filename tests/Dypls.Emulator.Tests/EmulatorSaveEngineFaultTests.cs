@@ -12,7 +12,7 @@ using static Dypls.Emulator.Tests.EmulatorTestHost;
 namespace Dypls.Emulator.Tests;
 
 /// <summary>
-/// The emulator features the save engine v2 is proven with (issue 9 and 10): the RAM-denied identity, bodies that never
+/// The emulator features the save engine is proven with: the RAM-denied identity, bodies that never
 /// end or never start, wrong bytes at the right length, If-Range, changing a recording, the object hook and the counter
 /// of requests no endpoint handles.
 /// </summary>
@@ -496,7 +496,7 @@ public class EmulatorSaveEngineFaultTests
         Assert.Equal(0, Stat(stats, "apiRequests"));
     }
 
-    // --- Existing sequences stay as they were ---------------------------------------------------------------------
+    // --- Fault bands at rate 0 leave the seeded sequences alone ------------------------------------------------------
 
     [Fact]
     public void New_fault_bands_at_rate_0_leave_the_seeded_sequences_unchanged()
