@@ -133,7 +133,7 @@ public sealed class RecordingCatalog
             _length = length;
             _version = version;
             LastModified = lastModified;
-            // Version 0 keeps the bytes every earlier emulator generated for this CallId.
+            // Version 0 is seeded by the CallId alone: those bytes are pinned by the tests (their MD5s), so saved copies stay valid.
             var seedText = version == 0 ? callId : callId + "\n#version " + version.ToString(System.Globalization.CultureInfo.InvariantCulture);
             _seed = BinaryPrimitives.ReadUInt64LittleEndian(SHA256.HashData(Encoding.UTF8.GetBytes(seedText)));
         }
@@ -165,8 +165,8 @@ public sealed class RecordingCatalog
 
         /// <summary>
         /// Byte p (past the header) is byte p%8 of word p/8, little-endian; word k = SplitMix64(seed + k): random access.
-        /// Whole words are written 8 bytes at a time (the byte-at-a-time loop cost the emulator more CPU than the MD5 of
-        /// the same bytes, on the machine the clients being measured share); the bytes are the same.
+        /// Whole words are written 8 bytes at a time, so the emulator spends little CPU on bodies beside a client measured
+        /// on the same cores; the bytes are those <see cref="ByteAt"/> defines.
         /// </summary>
         internal void Fill(long offset, Span<byte> dest)
         {

@@ -496,7 +496,7 @@ public class EmulatorSaveEngineFaultTests
         Assert.Equal(0, Stat(stats, "apiRequests"));
     }
 
-    // --- Existing sequences stay as they were ---------------------------------------------------------------------
+    // --- Fault bands at rate 0 leave the seeded sequences alone ------------------------------------------------------
 
     [Fact]
     public void New_fault_bands_at_rate_0_leave_the_seeded_sequences_unchanged()
