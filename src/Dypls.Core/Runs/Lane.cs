@@ -37,6 +37,9 @@ namespace Dypls.Runs
         {
             if (_slots != null) await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
             using var slot = new LaneSlot(_slots);
+            // A waiter can be handed the slot a stop has just given back before its cancellation is seen (Mono's
+            // SemaphoreSlim does that): once the run has stopped, no work starts.
+            cancellationToken.ThrowIfCancellationRequested();
             try
             {
                 return await work(slot).ConfigureAwait(false);

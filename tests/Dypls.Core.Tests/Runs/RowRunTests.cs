@@ -51,8 +51,17 @@ public sealed class RowRunTests
         using var run = new RowRun<int>(new DynamicSemaphore(1, 1));
         var denied = new DyplsException("ActionDenied", "denied", stopsRun: true);
         var started = 0;
-        _ = run.Start("first", _ => Task.FromResult(1));
-        _ = run.Start("bad", _ => Task.FromException<int>(denied));
+        var badHoldsTheSlot = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var failNow = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.Equal(1, await run.Start("first", _ => Task.FromResult(1)));
+        _ = run.Start("bad", async _ =>
+        {
+            badHoldsTheSlot.SetResult(true);
+            await failNow.Task;
+            throw denied;
+        });
+        // Rows race for the one slot in no set order; the later rows must be waiting while the failing row holds it.
+        Assert.Same(badHoldsTheSlot.Task, await Task.WhenAny(badHoldsTheSlot.Task, Task.Delay(TimeSpan.FromSeconds(30))));
         for (var i = 0; i < 5; i++)
         {
             _ = run.Start("later" + i, async token =>
@@ -62,6 +71,8 @@ public sealed class RowRunTests
                 return 2;
             });
         }
+        await Task.Delay(50);
+        failNow.SetResult(true);
         Assert.True(run.WaitForWorkers(TimeSpan.FromSeconds(30)));
         await Task.Yield();
 
