@@ -13,7 +13,7 @@
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('Dypls.format.ps1xml')
     # Explicit lists: module auto-loading reads them without loading the assembly.
-    CmdletsToExport      = @('Get-DyplsRecordUrl', 'Save-DyplsRecording')
+    CmdletsToExport      = @('Complete-DyplsReceipt', 'Get-DyplsRecordUrl', 'Receive-DyplsReceipt', 'Save-DyplsRecording')
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()

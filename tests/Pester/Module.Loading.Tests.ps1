@@ -49,7 +49,7 @@ Import-Module $env:DYPLS_TEST_MODULE
 '@
         $r.StdErr | Should -BeNullOrEmpty
         $r.ExitCode | Should -Be 0
-        $r.StdOut.Trim() | Should -Be '2'
+        $r.StdOut.Trim() | Should -Be '4'
     }
 
     It 'refuses to import where the runtime''s System.Text.Json is older than the one referenced, with one clear message' {

@@ -10,9 +10,9 @@ Describe 'The built module' {
         $m = Test-ModuleManifest (Get-DyplsModulePath)
         $m.CompatiblePSEditions | Should -Be @('Desktop', 'Core')
         $m.PowerShellVersion | Should -Be ([version]'5.1')
-        @($m.ExportedCmdlets.Keys | Sort-Object) | Should -Be @('Get-DyplsRecordUrl', 'Save-DyplsRecording')
+        @($m.ExportedCmdlets.Keys | Sort-Object) | Should -Be @('Complete-DyplsReceipt', 'Get-DyplsRecordUrl', 'Receive-DyplsReceipt', 'Save-DyplsRecording')
         $data = Import-PowerShellDataFile (Get-DyplsModulePath)
-        $data.CmdletsToExport | Should -Be @('Get-DyplsRecordUrl', 'Save-DyplsRecording')
+        $data.CmdletsToExport | Should -Be @('Complete-DyplsReceipt', 'Get-DyplsRecordUrl', 'Receive-DyplsReceipt', 'Save-DyplsRecording')
         foreach ($k in 'FunctionsToExport', 'VariablesToExport', 'AliasesToExport') { $data.ContainsKey($k) | Should -BeTrue; @($data[$k]).Count | Should -Be 0 }
         $data.FormatsToProcess | Should -Be @('Dypls.format.ps1xml')
         $m.ProjectUri | Should -Be 'https://github.com/dypls/dypls'

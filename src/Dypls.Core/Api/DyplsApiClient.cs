@@ -47,6 +47,9 @@ namespace Dypls.Api
 
         public Uri Endpoint => _endpoint;
 
+        /// <summary>The product this client calls, as messages name it (Dyplsapi, Dybaseapi).</summary>
+        public string Product => _options.ProductName;
+
         /// <summary>An answer is a few hundred bytes; anything past this is not a Dyplsapi answer and is not read.</summary>
         public const int MaxAnswerBytes = 64 * 1024;
 
@@ -67,10 +70,24 @@ namespace Dypls.Api
                 ["CallTime"] = callTime,
                 ["PoolKey"] = poolKey,
             };
-            return CallAsync(parameters, cancellationToken);
+            return CallAsync(parameters, ReadDownloadUrl, cancellationToken);
         }
 
-        private Task<RecordFileUrl> CallAsync(Dictionary<string, string> apiParameters, CancellationToken cancellationToken)
+        private RecordFileUrl? ReadDownloadUrl(JsonElement root, string? requestId, int attempt)
+        {
+            if (!(JsonText(root, "DownloadUrl") is string url) || url.Length == 0) return null;
+            var expires = RecordFileUrl.ReadExpires(url) ?? _options.Clock() + RecordFileUrl.DocumentedLifetime;
+            return new RecordFileUrl(url, requestId, expires, attempt);
+        }
+
+        private static string? JsonText(JsonElement obj, string name) =>
+            obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+        /// <summary>
+        /// One RPC call of this client's product, retried as every call is. <paramref name="read"/> turns an OK answer's
+        /// JSON into the result; null means the answer lacks what the call returns (UnexpectedResponse).
+        /// </summary>
+        public Task<T> CallAsync<T>(Dictionary<string, string> apiParameters, Func<JsonElement, string?, int, T?> read, CancellationToken cancellationToken) where T : class
         {
             var maxAttempts = Math.Max(1, _options.MaxAttempts);
             var resigned = false;
@@ -78,7 +95,7 @@ namespace Dypls.Api
             return RetryLoop.RunAsync(async attempt =>
             {
                 await _pacer.WaitAsync(cancellationToken).ConfigureAwait(false);
-                var result = await SendOnceAsync(apiParameters, attempt, cancellationToken).ConfigureAwait(false);
+                var result = await SendOnceAsync(apiParameters, read, attempt, cancellationToken).ConfigureAwait(false);
                 _pacer.OnSuccess();
                 return result;
             }, (exception, attempt) =>
@@ -127,7 +144,7 @@ namespace Dypls.Api
             public TimeSpan? RetryAfter { get; }
         }
 
-        private async Task<RecordFileUrl> SendOnceAsync(Dictionary<string, string> apiParameters, int attempt, CancellationToken cancellationToken)
+        private async Task<T> SendOnceAsync<T>(Dictionary<string, string> apiParameters, Func<JsonElement, string?, int, T?> read, int attempt, CancellationToken cancellationToken) where T : class
         {
             var credential = await _credentials.GetCredentialAsync(cancellationToken).ConfigureAwait(false);
             var sentAt = _options.Clock();
@@ -154,14 +171,14 @@ namespace Dypls.Api
             {
                 response?.Dispose();
                 throw new RetryableAnswerException(new DyplsApiException("RequestTimeout",
-                    $"Dyplsapi at {_endpoint.Host} did not answer within {_options.RequestTimeout.TotalSeconds:0.#} s.", ApiErrorKind.Transient), null);
+                    $"{Product} at {_endpoint.Host} did not answer within {_options.RequestTimeout.TotalSeconds:0.#} s.", ApiErrorKind.Transient), null);
             }
             catch (Exception ex) when (ex is HttpRequestException || ex is IOException || ex is ObjectDisposedException)
             {
                 response?.Dispose();
                 cancellationToken.ThrowIfCancellationRequested();
                 throw new RetryableAnswerException(new DyplsApiException("NetworkError",
-                    $"Could not reach Dyplsapi at {_endpoint.Host}: {MessageText.Describe(ex)}", ApiErrorKind.Transient, inner: null), null);
+                    $"Could not reach {Product} at {_endpoint.Host}: {MessageText.Describe(ex)}", ApiErrorKind.Transient, inner: null), null);
             }
 
             using (response)
@@ -169,11 +186,12 @@ namespace Dypls.Api
                 var status = (int)response.StatusCode;
                 var answer = ParseAnswer(body);
                 var receivedAt = _options.Clock();
-                if (status >= 200 && status < 300 && string.Equals(answer.Code, "OK", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(answer.DownloadUrl))
+                if (status >= 200 && status < 300 && string.Equals(answer.Code, "OK", StringComparison.OrdinalIgnoreCase))
                 {
-                    var url = answer.DownloadUrl!;
-                    var expires = RecordFileUrl.ReadExpires(url) ?? receivedAt + RecordFileUrl.DocumentedLifetime;
-                    return new RecordFileUrl(url, answer.RequestId, expires, attempt);
+                    if (read(answer.Root, answer.RequestId, attempt) is T result) return result;
+                    throw new RetryableAnswerException(new DyplsApiException("UnexpectedResponse",
+                        $"{Product} answered OK without what {apiParameters["Action"]} returns (RequestId {answer.RequestId}).", ApiErrorKind.Permanent,
+                        requestId: answer.RequestId, httpStatus: status), null);
                 }
 
                 var failure = ToException(answer, status, credential, signed);
@@ -198,8 +216,9 @@ namespace Dypls.Api
 
         private struct Answer
         {
-            public string? Code, Message, RequestId, DownloadUrl, Recommend;
+            public string? Code, Message, RequestId, Recommend;
             public bool Parsed;
+            public JsonElement Root;
         }
 
         private static Answer ParseAnswer(string body)
@@ -211,6 +230,7 @@ namespace Dypls.Api
                 using var doc = JsonDocument.Parse(body);
                 if (doc.RootElement.ValueKind != JsonValueKind.Object) return a;
                 a.Parsed = true;
+                a.Root = doc.RootElement.Clone();
                 foreach (var p in doc.RootElement.EnumerateObject())
                 {
                     var text = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : p.Value.ToString();
@@ -219,7 +239,6 @@ namespace Dypls.Api
                         case "Code": a.Code = text; break;
                         case "Message": a.Message = text; break;
                         case "RequestId": a.RequestId = text; break;
-                        case "DownloadUrl": a.DownloadUrl = text; break;
                         case "Recommend": a.Recommend = text; break;
                     }
                 }
@@ -238,18 +257,18 @@ namespace Dypls.Api
                 var kind = status >= 500 || status == 429 ? ApiErrorKind.Transient : ApiErrorKind.Permanent;
                 if (status >= 200 && status < 300 && answer.Parsed)
                 {
-                    return new DyplsApiException("UnexpectedResponse", $"Dyplsapi answered without a Code or DownloadUrl (RequestId {answer.RequestId}).", ApiErrorKind.Permanent,
+                    return new DyplsApiException("UnexpectedResponse", $"{Product} answered without a Code or DownloadUrl (RequestId {answer.RequestId}).", ApiErrorKind.Permanent,
                         requestId: answer.RequestId, httpStatus: status);
                 }
                 return new DyplsApiException(kind == ApiErrorKind.Transient ? "ServiceUnavailable" : "UnexpectedResponse",
-                    $"Dyplsapi at {_endpoint.Host} answered HTTP {status} with a body that is not a Dyplsapi answer.", kind, httpStatus: status);
+                    $"{Product} at {_endpoint.Host} answered HTTP {status} with a body that is not a {Product} answer.", kind, httpStatus: status);
             }
 
             var code = answer.Code!;
             var errorKind = ApiErrorClassifier.Classify(code, status);
             var apiMessage = SafeMessage(code, answer.Message);
-            var hint = Hint(code, answer.Message, credential, signed);
-            var message = $"Dyplsapi answered {code}: {apiMessage}" + (hint.Length > 0 ? " " + hint : "") +
+            var hint = Hint(code, answer.Message, credential, signed, _options.RamAction);
+            var message = $"{Product} answered {code}: {apiMessage}" + (hint.Length > 0 ? " " + hint : "") +
                           (answer.RequestId is null ? "" : $" (RequestId {answer.RequestId})");
             return new DyplsApiException(ErrorIdFor(code, answer.Message, errorKind), message, errorKind, code, apiMessage, answer.RequestId, status);
         }
@@ -284,7 +303,7 @@ namespace Dypls.Api
             return m;
         }
 
-        private static string Hint(string code, string? message, AccessKeyCredential credential, IDictionary<string, string> signed)
+        private static string Hint(string code, string? message, AccessKeyCredential credential, IDictionary<string, string> signed, string ramAction)
         {
             switch (code)
             {
@@ -300,7 +319,7 @@ namespace Dypls.Api
                     return $"AccessKeyId {credential.MaskedAccessKeyId} (from {credential.Source}) is disabled.";
                 case "Forbidden.RAM":
                 case "isp.RAM_PERMISSION_DENY":
-                    return "Grant the RAM action dypls:QueryRecordFileDownloadUrl to this identity.";
+                    return $"Grant the RAM action {ramAction} to this identity.";
                 case "isv.POOLKEY_NOT_EXISTS":
                     return "Check the PoolKey on the console's number pool page (号码池管理).";
             }
@@ -335,14 +354,14 @@ namespace Dypls.Api
             { ClockOffset = failure.ClockOffset };
         }
 
-        private static DyplsApiException ClockSkew(DyplsApiException failure)
+        private DyplsApiException ClockSkew(DyplsApiException failure)
         {
             var offset = failure.ClockOffset;
             var detail = offset is TimeSpan o
                 ? $"The local clock is {Math.Abs(o.TotalMinutes):0.#} minutes {(o > TimeSpan.Zero ? "behind" : "ahead of")} the service's clock."
                 : "The local clock is probably off by more than 15 minutes.";
             return new DyplsApiException("ClockSkew",
-                $"Dyplsapi rejected the request time twice (InvalidTimeStamp.Expired). {detail} Set the clock right (e.g. enable NTP time sync) and run again.",
+                $"{Product} rejected the request time twice (InvalidTimeStamp.Expired). {detail} Set the clock right (e.g. enable NTP time sync) and run again.",
                 ApiErrorKind.Authentication, failure.Code, failure.ApiMessage, failure.RequestId, failure.HttpStatus, failure.Attempts)
             { ClockOffset = offset };
         }

@@ -9,6 +9,12 @@ namespace Dypls.Api
 
         public Uri Endpoint { get; set; } = DefaultEndpoint;
 
+        /// <summary>The product called, as messages name it.</summary>
+        public string ProductName { get; set; } = "Dyplsapi";
+
+        /// <summary>The RAM action a denied call needs (named in the error's advice).</summary>
+        public string RamAction { get; set; } = "dypls:QueryRecordFileDownloadUrl";
+
         /// <summary>Time allowed to open a TCP/TLS connection (where the runtime supports setting it).</summary>
         public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

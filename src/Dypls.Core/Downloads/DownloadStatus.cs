@@ -11,5 +11,8 @@ namespace Dypls.Downloads
 
         /// <summary>A complete file was already there (or another row or run fetched it); nothing was fetched.</summary>
         Skipped,
+
+        /// <summary>The input says the call has no recording (a SecretReport receipt without record_url); nothing to save.</summary>
+        NoRecording,
     }
 }

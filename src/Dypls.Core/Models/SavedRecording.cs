@@ -63,6 +63,15 @@ namespace Dypls.Models
             Length = new System.IO.FileInfo(path).Length,
         };
 
+        /// <summary>A row whose input says its call has no recording (a SecretReport receipt without record_url).</summary>
+        internal static SavedRecording WithoutRecording(Runs.CallRequest call) => new SavedRecording
+        {
+            CallId = call.CallId,
+            CallTime = call.CallTimeText,
+            PoolKey = call.PoolKey,
+            Status = DownloadStatus.NoRecording,
+        };
+
         /// <summary>A row for the same recording as an earlier row of the run, which saved it.</summary>
         internal static SavedRecording SameAs(Runs.CallRequest call, SavedRecording original) => new SavedRecording
         {

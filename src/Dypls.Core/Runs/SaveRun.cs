@@ -50,38 +50,47 @@ namespace Dypls.Runs
 
         /// <summary>
         /// Hands the planned row to the run (pipeline thread, after ShouldProcess for a download). Its outcome comes out of
-        /// <see cref="RowRun{TResult}.Drain"/> in input order. <paramref name="onDurable"/>, when given, is called once the
-        /// recording is durable at its final name (saved, resumed, found saved, or saved by an earlier row of the run), on
-        /// a worker thread, before the outcome is drained; it is not called for a row that fails.
+        /// <see cref="RowRun{TResult}.Drain"/> in input order. <paramref name="completion"/>, when given, hears once how the
+        /// row ended, on a worker thread, before the outcome is drained: durable once the recording is durable at its final
+        /// name (saved, resumed, found saved, or saved by an earlier row of the run), or failed (with the error, or null
+        /// when the row was cancelled).
         /// </summary>
         /// <exception cref="DyplsException">The destination cannot be written (it stops the run: every row would fail).</exception>
-        public void Start(SavePlan plan, CallRequest call, object row, Action<SavedRecording>? onDurable = null)
+        public void Start(SavePlan plan, CallRequest call, object row, IRowCompletion? completion = null)
         {
             switch (plan.Kind)
             {
                 case SavePlanKind.Invalid:
-                    Rows.Add(row, Task.FromException<SavedRecording>(plan.Error!));
+                    Rows.Add(row, Completed(Task.FromException<SavedRecording>(plan.Error!), completion));
                     return;
                 case SavePlanKind.Skip:
                     Trace?.Invoke($"CallId '{call.CallIdForDisplay}': '{plan.ExistingPath}' is already saved; skipped.");
-                    Rows.Add(row, Durable(Task.FromResult(SavedRecording.AlreadySaved(call, plan.ExistingPath!)), onDurable));
+                    Rows.Add(row, Completed(Task.FromResult(SavedRecording.AlreadySaved(call, plan.ExistingPath!)), completion));
                     return;
                 case SavePlanKind.Duplicate:
                     // The same recording twice in one run: saved once, reported for both rows.
                     var original = (Task<SavedRecording>)plan.Original!;
-                    Rows.Add(row, Durable(original.ContinueWith(t => SavedRecording.SameAs(call, t.GetAwaiter().GetResult()),
-                        CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default), onDurable));
+                    Rows.Add(row, Completed(original.ContinueWith(t => SavedRecording.SameAs(call, t.GetAwaiter().GetResult()),
+                        CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default), completion));
                     return;
             }
             EnsureDestinationWritable();
             var task = Rows.Start(row, async token =>
             {
                 var saved = await SaveAsync(plan, call, token).ConfigureAwait(false);
-                onDurable?.Invoke(saved);
+                completion?.Durable(saved);
                 return saved;
             });
+            if (completion != null) _ = task.ContinueWith(t => Failed(t, completion), CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             _planner.Started(plan.FinalBase, task);
         }
+
+        /// <summary>A row whose outcome is known without saving (a receipt of a call with no recording), in its place in the order.</summary>
+        public void Finish(object row, SavedRecording result, IRowCompletion? completion) =>
+            Rows.Add(row, Completed(Task.FromResult(result), completion));
+
+        private static void Failed(Task task, IRowCompletion completion) =>
+            completion.Failed(task.IsCanceled ? null : task.Exception?.GetBaseException());
 
         private async Task<SavedRecording> SaveAsync(SavePlan plan, CallRequest call, CancellationToken token)
         {
@@ -117,15 +126,19 @@ namespace Dypls.Runs
             return SavedRecording.For(call, result, Volatile.Read(ref apiCalls));
         }
 
-        private static Task<SavedRecording> Durable(Task<SavedRecording> saved, Action<SavedRecording>? onDurable)
+        private static Task<SavedRecording> Completed(Task<SavedRecording> outcome, IRowCompletion? completion)
         {
-            if (onDurable is null) return saved;
-            return saved.ContinueWith(t =>
+            if (completion is null) return outcome;
+            return outcome.ContinueWith(t =>
             {
-                var result = t.GetAwaiter().GetResult();
-                onDurable(result);
-                return result;
-            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                if (t.Status != TaskStatus.RanToCompletion)
+                {
+                    Failed(t, completion);
+                    return t;
+                }
+                completion.Durable(t.Result);
+                return t;
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
         }
 
         /// <summary>

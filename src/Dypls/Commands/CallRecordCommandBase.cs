@@ -86,6 +86,7 @@ namespace Dypls.Commands
             }
             catch (DyplsException ex)
             {
+                OnInvalidRow(row, ex);
                 WriteError(Record(ex, row));
                 WriteResults(all: false);
                 return;
@@ -93,6 +94,9 @@ namespace Dypls.Commands
             ProcessCall(call, row);
             WriteResults(all: false);
         }
+
+        /// <summary>A row that failed its checks before reaching the run (pipeline thread).</summary>
+        private protected virtual void OnInvalidRow(object row, DyplsException error) { }
 
         /// <summary>Asks ShouldProcess and hands the row to the run (pipeline thread).</summary>
         private protected abstract void ProcessCall(CallRequest call, object row);

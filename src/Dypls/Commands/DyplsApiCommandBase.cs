@@ -37,7 +37,7 @@ namespace Dypls.Commands
         [ArgumentCompleter(typeof(Completion.ProfileNameCompleter))]
         public string? ProfileName { get; set; }
 
-        /// <summary>Dyplsapi endpoint; https, or http on a loopback host (the emulator).</summary>
+        /// <summary>The API endpoint (Dyplsapi; Dybaseapi for the receipt cmdlets); https, or http on a loopback host (the emulator).</summary>
         [Parameter]
         [ValidateNotNull]
         public Uri? Endpoint { get; set; }
@@ -56,13 +56,18 @@ namespace Dypls.Commands
         [ValidateRange(1, 20)]
         public int MaxAttempts { get; set; } = 4;
 
-        private protected DyplsApiClient CreateClient()
+        private protected DyplsApiClient CreateClient() => CreateClient(DyplsClientOptions.DefaultEndpoint, "Dyplsapi", "dypls:QueryRecordFileDownloadUrl");
+
+        /// <summary>A client of <paramref name="product"/> at -Endpoint, or at <paramref name="defaultEndpoint"/> without it.</summary>
+        private protected DyplsApiClient CreateClient(Uri defaultEndpoint, string product, string ramAction)
         {
             var provider = ResolveCredentials();
             WriteDebug($"Credentials: {provider.Description}.");
             var options = new DyplsClientOptions
             {
-                Endpoint = Endpoint ?? DyplsClientOptions.DefaultEndpoint,
+                Endpoint = Endpoint ?? defaultEndpoint,
+                ProductName = product,
+                RamAction = ramAction,
                 RequestTimeout = TimeSpan.FromSeconds(TimeoutSec),
                 ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeoutSec),
                 MaxAttempts = MaxAttempts,

@@ -3,6 +3,7 @@ using System.Management.Automation;
 using Dypls.Api;
 using Dypls.Downloads;
 using Dypls.Models;
+using Dypls.Receipts;
 using Dypls.Runs;
 
 namespace Dypls.Commands
@@ -49,7 +50,17 @@ namespace Dypls.Commands
         [ArgumentCompleter(typeof(Completion.ThrottleLimitCompleter))]
         public ThrottleLimit ThrottleLimit { get; set; } = ThrottleLimit.Auto;
 
+        /// <summary>
+        /// For receipts (Receive-DyplsReceipt): the delivery from which a receipt whose row fails for good (no such
+        /// recording, a bad row) is written to the dead-letter file in the destination and deleted from its queue.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(1, 1000)]
+        public int MaxDeliveries { get; set; } = 5;
+
         private protected override ThrottleLimit Limit => ThrottleLimit;
+
+        private readonly ReceiptAcknowledgements _receipts = new ReceiptAcknowledgements();
 
         private SaveRun _run = null!;
         private string _destination = string.Empty;
@@ -82,16 +93,27 @@ namespace Dypls.Commands
                 IdleTimeout = TimeSpan.FromSeconds(TimeoutSec),
             }, _destination, _template, Force, _runStarted, throttleLimit, logging);
 
+        private protected override void OnInvalidRow(object row, DyplsException error) =>
+            _receipts.For(Unwrap(row), _run.Destination, MaxDeliveries)?.Failed(error);
+
         private protected override void ProcessCall(CallRequest call, object row)
         {
+            var completion = _receipts.For(Unwrap(InputObject), _run.Destination, MaxDeliveries);
+            if (completion != null && ReceiptAcknowledgements.HasNoRecording(Unwrap(InputObject), Url))
+            {
+                _run.Finish(row, SavedRecording.WithoutRecording(call), completion);
+                return;
+            }
             var plan = _run.Plan(call, Url, Unwrap(ExpiresAt));
             if (plan.Kind == SavePlanKind.Download && !ShouldProcess($"CallId '{call.CallIdForDisplay}' to '{plan.FinalBase}.*'", "Save recording"))
             {
+                // Nothing saved, so nothing is deleted: the receipt comes back.
+                completion?.Release();
                 return;
             }
             try
             {
-                _run.Start(plan, call, row);
+                _run.Start(plan, call, row, completion);
             }
             catch (DyplsException ex) when (ex.StopsRun)
             {
@@ -101,12 +123,22 @@ namespace Dypls.Commands
 
         private protected override void OnPipelineTick()
         {
+            WriteReceiptLines();
             if (_progress.Due(out var record, Rows.Seen, Rows.InFlight, _run.Bytes)) WriteProgress(record);
+        }
+
+        private void WriteReceiptLines()
+        {
+            while (_receipts.TryTakeLine(out var line)) WriteVerbose(line);
+            while (_receipts.TryTakeWarning(out var warning)) WriteWarning(warning);
         }
 
         protected override void EndProcessing()
         {
             base.EndProcessing();
+            // The run returns once what it saved is acknowledged: the deletes that wait go out now.
+            if (!_receipts.Flush(TimeSpan.FromSeconds(TimeoutSec * 3))) WriteWarning("Some receipts whose recordings are saved were not deleted in time; they come back and are deleted on a later run.");
+            WriteReceiptLines();
             foreach (var record in _progress.Last(Rows.Seen, _run.Bytes)) WriteProgress(record);
             WriteVerbose(_progress.Summary(Rows.Seen, _run.Bytes));
         }

@@ -52,11 +52,14 @@ public sealed class SaveRunTests : IDisposable
         File.WriteAllBytes(Path.Combine(_dir, "there-1.mp3"), [1, 2, 3]);
         var ids = new[] { "c-1", "there-1", "c-2", "c-1", "norecord-1", "c-3" };
         var told = new ConcurrentQueue<(string Row, string Path, bool Existed)>();
+        var failed = new ConcurrentQueue<(string Row, string? ErrorId)>();
         for (var i = 0; i < ids.Length; i++)
         {
             var rowName = "row" + i.ToString(CultureInfo.InvariantCulture);
             var call = Call(ids[i]);
-            run.Start(run.Plan(call, null, null), call, rowName, saved => told.Enqueue((rowName, saved.Path, File.Exists(saved.Path))));
+            run.Start(run.Plan(call, null, null), call, rowName, new Completion(
+                saved => told.Enqueue((rowName, saved.Path, File.Exists(saved.Path))),
+                error => failed.Enqueue((rowName, (error as DyplsException)?.ErrorId))));
         }
 
         var outcomes = run.Rows.Drain(all: true, () => { }).ToList();
@@ -70,6 +73,7 @@ public sealed class SaveRunTests : IDisposable
         // Every row but the failed one, the duplicate included (after the one save), each once, with its file in place.
         Assert.Equal(["row0", "row1", "row2", "row3", "row5"], told.Select(t => t.Row).OrderBy(r => r, StringComparer.Ordinal));
         Assert.All(told, t => Assert.True(t.Existed, t.Path));
+        Assert.Equal([("row4", (string?)"RecordingNotAvailable")], failed);
         Assert.Equal(await emu.ExpectedRecordingAsync("c-1"), File.ReadAllBytes(results[0].Path));
         Assert.Equal(results[0].Path, results[3].Path);
         Assert.Equal(1, results[0].ApiCalls);
@@ -99,5 +103,11 @@ public sealed class SaveRunTests : IDisposable
         // The bound docs/errors.md gives: what was in flight when the first answer came, at most the rows the look-ahead allows.
         Assert.InRange(await emu.StatAsync("apiRequests"), 1, (long)(throttle * SaveRun.LookAhead));
         Assert.Empty(Directory.GetFiles(_dir, "*", SearchOption.AllDirectories));
+    }
+
+    private sealed class Completion(Action<SavedRecording> durable, Action<Exception?> failed) : IRowCompletion
+    {
+        public void Durable(SavedRecording saved) => durable(saved);
+        public void Failed(Exception? error) => failed(error);
     }
 }

@@ -1,0 +1,290 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Dypls.Receipts
+{
+    /// <summary>
+    /// The receipts of one queue that are out of the queue: received and not yet settled. It bounds them (the receiver
+    /// waits for room), extends their visibility before it runs out, so a slow download never makes a receipt come back
+    /// while its row is still at work, and deletes settled ones in batches of up to 16. Its own task does the extending
+    /// and the deleting; it keeps working after the receiver has stopped, until every receipt is settled.
+    /// </summary>
+    internal sealed class ReceiptLedger : IDisposable
+    {
+        // How long a settled receipt may wait for others to fill its delete batch.
+        private static readonly TimeSpan DeleteDelay = TimeSpan.FromMilliseconds(250);
+        private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(200);
+
+        private readonly MnsQueueClient _queue;
+        private readonly Func<DateTimeOffset> _clock;
+        private readonly ConcurrentDictionary<ReceiptLease, byte> _out = new ConcurrentDictionary<ReceiptLease, byte>();
+        private readonly ConcurrentQueue<ReceiptLease> _toDelete = new ConcurrentQueue<ReceiptLease>();
+        private readonly ConcurrentQueue<string> _log = new ConcurrentQueue<string>();
+        private readonly ConcurrentQueue<string> _warnings = new ConcurrentQueue<string>();
+        private readonly SemaphoreSlim _wake = new SemaphoreSlim(0);
+        private readonly SemaphoreSlim _room = new SemaphoreSlim(0);
+        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private readonly object _workerGate = new object();
+        private Task? _worker;
+        private DateTimeOffset? _oldestDeleteWaiting;
+        private volatile bool _receiverDone;
+        private int _acknowledged, _released, _extensions, _deleteRequests, _lost;
+
+        /// <param name="capacity">Receipts allowed out of the queue at once.</param>
+        /// <param name="extendBy">Seconds of visibility each extension asks for.</param>
+        public ReceiptLedger(MnsQueueClient queue, int capacity, int extendBy, Func<DateTimeOffset>? clock = null)
+        {
+            _queue = queue;
+            Capacity = Math.Max(MnsQueueClient.MaxBatch, capacity);
+            ExtendBySeconds = Math.Max(5, extendBy);
+            _clock = clock ?? (() => DateTimeOffset.UtcNow);
+            EnsureWorker();
+        }
+
+        // The task stops once the receiver is done and nothing is out; a receipt taken on later (from a variable) starts it again.
+        private void EnsureWorker()
+        {
+            lock (_workerGate)
+            {
+                if (_worker == null && !_stop.IsCancellationRequested) _worker = Task.Run(RunAsync);
+            }
+        }
+
+        internal void Retrack(ReceiptLease lease)
+        {
+            _out[lease] = 0;
+            EnsureWorker();
+        }
+
+        public MnsQueueClient Queue => _queue;
+
+        public int Capacity { get; }
+
+        public int ExtendBySeconds { get; }
+
+        /// <summary>Receipts out of the queue and not settled.</summary>
+        public int Outstanding => _out.Count;
+
+        public int Acknowledged => Volatile.Read(ref _acknowledged);
+        public int Released => Volatile.Read(ref _released);
+        public int Extensions => Volatile.Read(ref _extensions);
+        public int DeleteRequests => Volatile.Read(ref _deleteRequests);
+
+        /// <summary>Verbose lines from the ledger's task, for a pipeline thread to write.</summary>
+        public bool TryTakeLine(out string line) => _log.TryDequeue(out line!);
+
+        /// <summary>Warnings (deletes that failed for good), for a pipeline thread to write.</summary>
+        public bool TryTakeWarning(out string line) => _warnings.TryDequeue(out line!);
+
+        /// <summary>Takes a received message into the ledger.</summary>
+        public ReceiptLease Track(MnsMessage message, int records)
+        {
+            var lease = new ReceiptLease(this, message, records);
+            _out[lease] = 0;
+            EnsureWorker();
+            return lease;
+        }
+
+        /// <summary>Waits until <paramref name="count"/> more receipts fit, or <paramref name="limit"/> passes; false then.</summary>
+        public async Task<bool> WaitForRoomAsync(int count, TimeSpan limit, CancellationToken cancellationToken)
+        {
+            var until = _clock() + limit;
+            while (Outstanding + count > Capacity)
+            {
+                var left = until - _clock();
+                if (left <= TimeSpan.Zero) return false;
+                await _room.WaitAsync(left < Tick ? left : Tick, cancellationToken).ConfigureAwait(false);
+            }
+            return true;
+        }
+
+        /// <summary>The receiver takes no more: the ledger ends once every receipt is settled and deleted.</summary>
+        public void ReceiverDone()
+        {
+            _receiverDone = true;
+            _wake.Release();
+        }
+
+        /// <summary>Sends the deletes that wait, and waits for them, at most <paramref name="limit"/>.</summary>
+        public bool Flush(TimeSpan limit)
+        {
+            _flushRequested = true;
+            EnsureWorker();
+            _wake.Release();
+            var until = _clock() + limit;
+            while (!_toDelete.IsEmpty || Volatile.Read(ref _deleting) > 0)
+            {
+                if (_clock() >= until) return false;
+                Thread.Sleep(20);
+            }
+            return true;
+        }
+
+        private volatile bool _flushRequested;
+        private int _deleting;
+
+        internal void Settle(ReceiptLease lease, bool durable)
+        {
+            if (durable && !lease.Lost)
+            {
+                _toDelete.Enqueue(lease);
+                if (_toDelete.Count >= MnsQueueClient.MaxBatch) _wake.Release();
+                EnsureWorker();
+                return;
+            }
+            if (durable) _log.Enqueue($"Receipt {lease.MessageId}: its handle ran out before it was saved; it comes back and is deleted then.");
+            Forget(lease, acknowledged: false);
+        }
+
+        private void Forget(ReceiptLease lease, bool acknowledged)
+        {
+            if (!_out.TryRemove(lease, out _)) return;
+            if (acknowledged) Interlocked.Increment(ref _acknowledged);
+            else Interlocked.Increment(ref _released);
+            _room.Release();
+        }
+
+        private async Task RunAsync()
+        {
+            var token = _stop.Token;
+            while (!token.IsCancellationRequested)
+            {
+                try
+                {
+                    await _wake.WaitAsync(Tick, token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                try
+                {
+                    await DeleteDueAsync(token).ConfigureAwait(false);
+                    await ExtendDueAsync(token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception ex)
+                {
+                    _warnings.Enqueue("The receipt queue could not be updated: " + MessageText.Describe(ex));
+                }
+                if (_receiverDone)
+                {
+                    lock (_workerGate)
+                    {
+                        if (_out.IsEmpty && _toDelete.IsEmpty)
+                        {
+                            _worker = null;
+                            return;
+                        }
+                    }
+                }
+            }
+            lock (_workerGate) _worker = null;
+        }
+
+        private async Task DeleteDueAsync(CancellationToken token)
+        {
+            if (_toDelete.IsEmpty) return;
+            var now = _clock();
+            if (_oldestDeleteWaiting == null) _oldestDeleteWaiting = now;
+            var due = _toDelete.Count >= MnsQueueClient.MaxBatch || _flushRequested || _receiverDone && _out.Count == _toDelete.Count || now - _oldestDeleteWaiting >= DeleteDelay;
+            if (!due) return;
+            Interlocked.Increment(ref _deleting);
+            try
+            {
+                while (!_toDelete.IsEmpty)
+                {
+                    var batch = new List<ReceiptLease>(MnsQueueClient.MaxBatch);
+                    while (batch.Count < MnsQueueClient.MaxBatch && _toDelete.TryDequeue(out var lease)) batch.Add(lease);
+                    if (batch.Count == 0) break;
+                    await DeleteAsync(batch, token).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _deleting);
+                _oldestDeleteWaiting = null;
+                _flushRequested = false;
+            }
+        }
+
+        private async Task DeleteAsync(List<ReceiptLease> batch, CancellationToken token)
+        {
+            Interlocked.Increment(ref _deleteRequests);
+            List<MnsDeleteFailure> failures;
+            try
+            {
+                failures = await _queue.DeleteAsync(batch.Select(l => l.Handle).ToList(), token).ConfigureAwait(false);
+            }
+            catch (MnsException ex)
+            {
+                // The receipts stay in the queue and come back; their recordings are saved, so the next run only deletes them.
+                _warnings.Enqueue($"{batch.Count} receipt(s) whose recordings are saved could not be deleted from {_queue.QueueName}: {ex.Message} They come back and are deleted on a later run.");
+                foreach (var lease in batch) Forget(lease, acknowledged: false);
+                return;
+            }
+            var failed = new HashSet<string>(failures.Select(f => f.Handle), StringComparer.Ordinal);
+            foreach (var lease in batch)
+            {
+                if (failed.Contains(lease.Handle))
+                {
+                    var f = failures.First(x => x.Handle == lease.Handle);
+                    _log.Enqueue($"Receipt {lease.MessageId}: the queue did not delete it ({f.Code}); it comes back and is deleted then (its recording is saved).");
+                    Forget(lease, acknowledged: false);
+                }
+                else
+                {
+                    Forget(lease, acknowledged: true);
+                }
+            }
+            _log.Enqueue($"Deleted {batch.Count - failed.Count} receipt(s) from {_queue.QueueName} in one request.");
+        }
+
+        private async Task ExtendDueAsync(CancellationToken token)
+        {
+            var now = _clock();
+            foreach (var lease in _out.Keys)
+            {
+                if (lease.Settled || lease.Lost) continue;
+                // Extend with time to spare: a third of the visibility, at least 2 seconds, before it runs out.
+                var margin = TimeSpan.FromSeconds(Math.Max(2.0, ExtendBySeconds / 3.0));
+                if (lease.VisibleAgainAt - now > margin) continue;
+                if (lease.VisibleAgainAt <= now)
+                {
+                    lease.Lost = true;
+                    Interlocked.Increment(ref _lost);
+                    _log.Enqueue($"Receipt {lease.MessageId}: its visibility ran out before it could be extended; it may come back.");
+                    continue;
+                }
+                try
+                {
+                    var changed = await _queue.ChangeVisibilityAsync(lease.Handle, ExtendBySeconds, token).ConfigureAwait(false);
+                    lease.Extended(changed.ReceiptHandle, changed.VisibleAgainAt);
+                    Interlocked.Increment(ref _extensions);
+                }
+                catch (MnsException ex) when (!ex.StopsRun || ex.Code == "MessageNotExist")
+                {
+                    lease.Lost = true;
+                    Interlocked.Increment(ref _lost);
+                    _log.Enqueue($"Receipt {lease.MessageId}: its visibility could not be extended ({ex.Code ?? ex.ErrorId}); it may come back.");
+                }
+            }
+        }
+
+        /// <summary>Stops the ledger's task; receipts not settled come back to the queue when their visibility runs out.</summary>
+        public void Dispose()
+        {
+            _stop.Cancel();
+            Task? worker;
+            lock (_workerGate) worker = _worker;
+            try { worker?.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
+        }
+    }
+}
