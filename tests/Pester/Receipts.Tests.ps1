@@ -1,0 +1,289 @@
+# From the receipt queue to the recording on disk: Receive-DyplsReceipt | Save-DyplsRecording against the emulator's
+# receipt queues (QueryTokenForMnsQueue and the MNS queue API, with real signatures, visibility and redelivery).
+# The promise under test: a receipt leaves its queue only once its recording is durable at its final name.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Get-DyplsModulePath) -Force
+    $script:Emu = Start-DyplsEmulator
+    $script:Base = $script:Emu.BaseUrl.TrimEnd('/')
+    $script:Cred = New-DyplsDemoCredential
+    $script:Root = Join-Path ([IO.Path]::GetTempPath()) ("dypls-receipts-" + [guid]::NewGuid().ToString('N'))
+    $null = New-Item -ItemType Directory $script:Root
+    $PSDefaultParameterValues['*-Dypls*:Endpoint'] = $script:Emu.BaseUrl
+    $PSDefaultParameterValues['*-Dypls*:QueueEndpoint'] = $script:Emu.BaseUrl
+    $PSDefaultParameterValues['*-Dypls*:Credential'] = $script:Cred
+    $script:Defaults = @{
+        recordingSize = 65536; downloadSlowBytesPerSecond = 0; visibilityTimeoutSeconds = 30; tokenLifetimeSeconds = 600
+        mns5xxRate = 0; mnsResetRate = 0; mnsDelayMs = 0; mnsAccessDeniedQueue = ''
+    }
+
+    function Get-Stats { Get-DyplsEmulatorStats $script:Emu }
+    function Set-EmulatorSetting([hashtable] $Settings) { Set-DyplsEmulatorSetting $script:Emu $Settings }
+    function New-Dest { $d = Join-Path $script:Root ([guid]::NewGuid().ToString('N')); $null = New-Item -ItemType Directory $d; $d }
+    function New-QueueName { 'Alicom-Queue-1234567890-' + [guid]::NewGuid().ToString('N').Substring(0, 8) + '-SecretRecording' }
+    # Fills a queue with receipts for the emulator's recordings; returns what the emulator says it enqueued.
+    function Add-Receipts([string] $Queue, [hashtable] $Spec) {
+        Invoke-RestMethod -Method Post -Uri "$script:Base/_emulator/queues/$Queue" -ContentType 'application/json' -Body ($Spec | ConvertTo-Json -Compress)
+    }
+    function Get-Queue([string] $Queue) { Invoke-RestMethod -Uri "$script:Base/_emulator/queues/$Queue" }
+    function Get-FinalFiles([string] $Dir) { @(Get-ChildItem -LiteralPath $Dir -File -Recurse -Force | Where-Object { $_.Name -notlike '.*' -and $_.Name -notlike '*.jsonl' }) }
+    function Assert-AllSaved([string] $Dir, [string[]] $CallIds) {
+        $files = Get-FinalFiles $Dir
+        @($files | ForEach-Object { $_.BaseName } | Sort-Object -Unique) | Should -Be @($CallIds | Sort-Object -Unique)
+        foreach ($f in $files) { Get-DyplsFileMd5 $f.FullName | Should -Be (Get-DyplsExpectedMd5 $script:Emu $f.BaseName) -Because $f.Name }
+    }
+    function Assert-QueueEmpty([string] $Queue) {
+        $q = Get-Queue $Queue
+        $q.total | Should -Be 0 -Because ($q | ConvertTo-Json -Depth 4 -Compress)
+    }
+}
+
+AfterAll {
+    foreach ($k in '*-Dypls*:Endpoint', '*-Dypls*:QueueEndpoint', '*-Dypls*:Credential') { $PSDefaultParameterValues.Remove($k) }
+    Stop-DyplsEmulator $script:Emu
+    Remove-Item -Recurse -Force $script:Root -ErrorAction SilentlyContinue
+}
+
+Describe 'Draining a receipt queue into a folder' {
+    BeforeEach { Reset-DyplsEmulatorStats $script:Emu; Set-EmulatorSetting $script:Defaults }
+
+    It 'saves 500 receipts byte-exact, asks with the Beijing CallTime, deletes nothing before its bytes were served, and empties the queue' {
+        $queue = New-QueueName
+        $added = Add-Receipts $queue @{ count = 500; callIdPrefix = 'dr' }
+        $dest = New-Dest
+        $saved = @(Receive-DyplsReceipt -QueueName $queue | Save-DyplsRecording -Destination $dest -ErrorVariable errs -ErrorAction SilentlyContinue)
+        $errs.Count | Should -Be 0 -Because (($errs | ForEach-Object { "$_" }) -join "`n")
+        $saved.Count | Should -Be 500
+        Assert-AllSaved $dest @($added.callIds)
+        Assert-QueueEmpty $queue
+        $s = Get-Stats
+        $s.callTimeMismatches | Should -Be 0
+        $s.mnsDeletesBeforeServed | Should -Be 0
+        $s.mnsDeletes | Should -Be 500
+        # One receive and one delete per 16 at steady state: MNS bills per request.
+        ($s.mnsRequests / 500) | Should -BeLessOrEqual 0.15
+    }
+
+    It 'writes typed receipts that bind into Get-DyplsRecordUrl without Select-Object, and leaves them in the queue when nobody takes them on' {
+        $queue = New-QueueName
+        $null = Add-Receipts $queue @{ count = 3; callIdPrefix = 'ty' }
+        Set-EmulatorSetting @{ visibilityTimeoutSeconds = 2 }
+        $receipts = @(Receive-DyplsReceipt -QueueName $queue)
+        $receipts.Count | Should -Be 3
+        $receipts[0] | Should -BeOfType ([Dypls.Models.Receipt])
+        $receipts[0].CallTime | Should -BeOfType ([DateTimeOffset])
+        $receipts[0].CallTime.Offset | Should -Be ([TimeSpan]::FromHours(8))
+        $receipts[0].MessageType | Should -Be 'SecretRecording'
+        $receipts[0].DequeueCount | Should -Be 1
+        $receipts[0].Fields['call_id'] | Should -Be $receipts[0].CallId
+        $urls = @($receipts | Get-DyplsRecordUrl)
+        $urls.Count | Should -Be 3
+        (Get-Stats).callTimeMismatches | Should -Be 0
+        # Only displayed: nothing was deleted, and they come back.
+        Start-Sleep -Seconds 3
+        (Get-Queue $queue).total | Should -Be 3
+        $again = @(Receive-DyplsReceipt -QueueName $queue)
+        $again.Count | Should -Be 3
+        $again[0].DequeueCount | Should -Be 2
+    }
+
+    It 'saves a duplicate receipt once and acknowledges both' {
+        $queue = New-QueueName
+        $added = Add-Receipts $queue @{ count = 20; duplicates = 10; callIdPrefix = 'du' }
+        $dest = New-Dest
+        $saved = @(Receive-DyplsReceipt -QueueName $queue | Save-DyplsRecording -Destination $dest -ErrorVariable errs -ErrorAction SilentlyContinue)
+        $errs.Count | Should -Be 0
+        $saved.Count | Should -Be 30
+        Assert-AllSaved $dest @($added.callIds)
+        Assert-QueueEmpty $queue
+        (Get-Stats).downloadRequests | Should -Be 20
+    }
+
+    It '-First stops after that many receipts; -WhatIf saves nothing and deletes nothing' {
+        $queue = New-QueueName
+        $null = Add-Receipts $queue @{ count = 40; callIdPrefix = 'wi' }
+        $dest = New-Dest
+        $null = Receive-DyplsReceipt -QueueName $queue -First 10 | Save-DyplsRecording -Destination $dest -WhatIf
+        @(Get-FinalFiles $dest).Count | Should -Be 0
+        (Get-Stats).mnsDeletes | Should -Be 0
+        (Get-Queue $queue).total | Should -Be 40
+        $saved = @(Receive-DyplsReceipt -QueueName $queue -First 10 | Save-DyplsRecording -Destination $dest)
+        $saved.Count | Should -Be 10
+        (Get-Queue $queue).total | Should -Be 30
+    }
+}
+
+Describe 'Receipts that cannot be saved' {
+    BeforeEach { Reset-DyplsEmulatorStats $script:Emu; Set-EmulatorSetting $script:Defaults }
+
+    It 'a poison receipt (no such recording) goes to the dead-letter file after -MaxDeliveries and leaves the queue; the good ones are saved' {
+        $queue = New-QueueName
+        $added = Add-Receipts $queue @{ count = 6; noRecording = 3; callIdPrefix = 'po' }
+        Set-EmulatorSetting @{ visibilityTimeoutSeconds = 1 }
+        $dest = New-Dest
+        $runs = 0
+        do {
+            $runs++
+            $null = Receive-DyplsReceipt -QueueName $queue -WaitSeconds 2 | Save-DyplsRecording -Destination $dest -MaxDeliveries 3 -ErrorAction SilentlyContinue -ErrorVariable +errs
+            Start-Sleep -Milliseconds 1200
+        } while ((Get-Queue $queue).total -gt 0 -and $runs -lt 8)
+        Assert-QueueEmpty $queue
+        $runs | Should -BeLessOrEqual 4 -Because 'the third delivery of a poison receipt is its last'
+        $good = @($added.callIds | Where-Object { $_ -notlike 'norecord*' })
+        Assert-AllSaved $dest $good
+        $dead = @(Get-Content (Join-Path $dest 'dypls-dead-letter.jsonl') | ConvertFrom-Json)
+        $dead.Count | Should -Be 3
+        @($dead | ForEach-Object errorId | Sort-Object -Unique) | Should -Be @('RecordingNotAvailable')
+        @($dead | ForEach-Object dequeueCount | Sort-Object -Unique) | Should -Be @(3)
+        foreach ($d in $dead) { ($d.body | ConvertFrom-Json).call_id | Should -Be $d.callId }
+        @($errs | ForEach-Object FullyQualifiedErrorId | ForEach-Object { $_.Split(',')[0] } | Sort-Object -Unique) | Should -Be @('RecordingNotAvailable')
+    }
+
+    It 'an AccessDenied queue stops the run once, with what to do' {
+        $queue = New-QueueName
+        $null = Add-Receipts $queue @{ count = 5; callIdPrefix = 'ad' }
+        Set-EmulatorSetting @{ mnsAccessDeniedQueue = $queue }
+        $err = $null
+        try { $null = Receive-DyplsReceipt -QueueName $queue -ErrorAction Stop | Save-DyplsRecording -Destination (New-Dest) } catch { $err = $_ }
+        $err | Should -Not -BeNullOrEmpty
+        $err.FullyQualifiedErrorId | Should -BeLike 'QueueAccessDenied,*'
+        "$err" | Should -Match '-MessageType'
+        (Get-Stats).mnsRequests | Should -BeLessOrEqual 2
+    }
+
+    It 'a queue name that does not exist stops the run once (QueueNotFound)' {
+        $err = $null
+        try { $null = Receive-DyplsReceipt -QueueName 'Alicom-Queue-1234567890-nosuch-SecretRecording' -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'QueueNotFound,*'
+    }
+
+    It 'MNS 5xx, resets and slow answers are retried: every receipt saved, no error, the queue empty' {
+        $queue = New-QueueName
+        $added = Add-Receipts $queue @{ count = 80; callIdPrefix = 'fa' }
+        Set-EmulatorSetting @{ mns5xxRate = 0.2; mnsResetRate = 0.1; mnsDelayMs = 200 }
+        $dest = New-Dest
+        $saved = @(Receive-DyplsReceipt -QueueName $queue | Save-DyplsRecording -Destination $dest -ErrorVariable errs -ErrorAction SilentlyContinue)
+        Set-EmulatorSetting $script:Defaults
+        $errs.Count | Should -Be 0 -Because (($errs | ForEach-Object { "$_" }) -join "`n")
+        # A delete whose answer was lost leaves its receipt to come back: a second drain only deletes.
+        $null = Receive-DyplsReceipt -QueueName $queue | Save-DyplsRecording -Destination $dest
+        Assert-AllSaved $dest @($added.callIds)
+        Assert-QueueEmpty $queue
+        ((Get-Stats).faultsInjected) | Should -BeGreaterThan 0
+    }
+}
+
+Describe 'Time: visibility and tokens' {
+    BeforeEach { Reset-DyplsEmulatorStats $script:Emu; Set-EmulatorSetting $script:Defaults }
+
+    It 'a 5 s visibility with downloads slower than that: no receipt comes back while its row is in flight, and no error' {
+        $queue = New-QueueName
+        $added = Add-Receipts $queue @{ count = 12; callIdPrefix = 'vi' }
+        # 64 KB at 8 KB/s: about 8 s per download.
+        Set-EmulatorSetting @{ visibilityTimeoutSeconds = 5; downloadSlowBytesPerSecond = 8192 }
+        $dest = New-Dest
+        $saved = @(Receive-DyplsReceipt -QueueName $queue | Save-DyplsRecording -Destination $dest -ThrottleLimit 12 -ErrorVariable errs -ErrorAction SilentlyContinue)
+        $errs.Count | Should -Be 0 -Because (($errs | ForEach-Object { "$_" }) -join "`n")
+        $saved.Count | Should -Be 12
+        Assert-AllSaved $dest @($added.callIds)
+        Assert-QueueEmpty $queue
+        $s = Get-Stats
+        $s.mnsRedeliveries | Should -Be 0
+        $s.mnsChangeVisibility | Should -BeGreaterThan 0
+        $s.downloadRequests | Should -Be 12
+    }
+
+    It 'a token that lives 10 s over a longer drain is refreshed, with 0 failed rows' {
+        $queue = New-QueueName
+        $added = Add-Receipts $queue @{ count = 40; callIdPrefix = 'tk' }
+        Set-EmulatorSetting @{ tokenLifetimeSeconds = 10; recordingSize = 16384; downloadSlowBytesPerSecond = 8192 }
+        $dest = New-Dest
+        $saved = @(Receive-DyplsReceipt -QueueName $queue -Duration '00:00:25' | Save-DyplsRecording -Destination $dest -ThrottleLimit 4 -ErrorVariable errs -ErrorAction SilentlyContinue)
+        $errs.Count | Should -Be 0 -Because (($errs | ForEach-Object { "$_" }) -join "`n")
+        $saved.Count | Should -Be 40
+        Assert-QueueEmpty $queue
+        (Get-Stats).mnsTokens | Should -BeGreaterOrEqual 3
+    }
+}
+
+Describe 'Runs that overlap or die' {
+    BeforeEach { Reset-DyplsEmulatorStats $script:Emu; Set-EmulatorSetting $script:Defaults }
+
+    It 'two runbooks drain one queue into one folder at once: 0 errors, each recording downloaded once, the queue empty' {
+        $queue = New-QueueName
+        $added = Add-Receipts $queue @{ count = 200; duplicates = 40; callIdPrefix = 'tw' }
+        $dest = New-Dest
+        $script = @"
+Import-Module '$(Get-DyplsModulePath)'
+`$cred = [pscredential]::new('$($script:Cred.UserName)', (ConvertTo-SecureString '$($script:Cred.GetNetworkCredential().Password)' -AsPlainText -Force))
+`$out = @(Receive-DyplsReceipt -QueueName '$queue' -Endpoint '$($script:Emu.BaseUrl)' -QueueEndpoint '$($script:Emu.BaseUrl)' -Credential `$cred |
+    Save-DyplsRecording -Destination '$dest' -Endpoint '$($script:Emu.BaseUrl)' -Credential `$cred -ErrorVariable errs -ErrorAction SilentlyContinue)
+"ROWS `$(`$out.Count) ERRORS `$(`$errs.Count)"
+`$errs | ForEach-Object { "ERR `$_" }
+"@
+        $jobs = 1..2 | ForEach-Object { Start-DyplsChildPwsh -Script $script }
+        $results = $jobs | ForEach-Object { Wait-DyplsChildPwsh $_ -TimeoutSeconds 180 }
+        foreach ($r in $results) { ($r.StdOut -join "`n") | Should -Match 'ERRORS 0' -Because (($r.StdOut + $r.StdErr) -join "`n") }
+        Assert-AllSaved $dest @($added.callIds)
+        Assert-QueueEmpty $queue
+        (Get-Stats).downloadRequests | Should -Be 200
+        (Get-Stats).mnsDeletesBeforeServed | Should -Be 0
+    }
+
+    It 'a drain killed with SIGKILL: at every moment a receipt is in the queue or its recording is complete; a rerun saves the rest and empties the queue' -Skip:$IsWindows {
+        $queue = New-QueueName
+        $added = Add-Receipts $queue @{ count = 150; callIdPrefix = 'ki' }
+        Set-EmulatorSetting @{ visibilityTimeoutSeconds = 3; recordingSize = 131072; downloadSlowBytesPerSecond = 262144 }
+        $dest = New-Dest
+        $script = @"
+Import-Module '$(Get-DyplsModulePath)'
+`$cred = [pscredential]::new('$($script:Cred.UserName)', (ConvertTo-SecureString '$($script:Cred.GetNetworkCredential().Password)' -AsPlainText -Force))
+Receive-DyplsReceipt -QueueName '$queue' -Endpoint '$($script:Emu.BaseUrl)' -QueueEndpoint '$($script:Emu.BaseUrl)' -Credential `$cred |
+    Save-DyplsRecording -Destination '$dest' -Endpoint '$($script:Emu.BaseUrl)' -Credential `$cred -ThrottleLimit 8 | Out-Null
+"@
+        $job = Start-DyplsChildPwsh -Script $script
+        $violations = [System.Collections.Generic.List[string]]::new()
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        # Watch until a good part is saved, then kill: the queue is read first, then the files, so a receipt missing
+        # from the queue was deleted before the files were listed, and its recording must be among them.
+        while ([DateTime]::UtcNow -lt $deadline) {
+            $inQueue = @((Get-Queue $queue).messages | ForEach-Object callId)
+            $onDisk = @(Get-FinalFiles $dest | ForEach-Object BaseName)
+            $missing = @($added.callIds | Where-Object { $_ -notin $inQueue -and $_ -notin $onDisk })
+            if ($missing) { $violations.Add(($missing -join ',')) }
+            if ($onDisk.Count -ge 40) { break }
+            Start-Sleep -Milliseconds 100
+        }
+        $job.Process.Kill($true)
+        $null = $job.Process.WaitForExit(10000)
+        $violations | Should -BeNullOrEmpty
+        Set-EmulatorSetting @{ downloadSlowBytesPerSecond = 0 }
+        Start-Sleep -Seconds 4
+        $null = Receive-DyplsReceipt -QueueName $queue | Save-DyplsRecording -Destination $dest -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 0
+        Assert-AllSaved $dest @($added.callIds)
+        Assert-QueueEmpty $queue
+        @(Get-ChildItem -LiteralPath $dest -Force -Filter '.*dypls-partial' ).Count | Should -Be 0
+    }
+}
+
+Describe 'The HTTP push form' {
+    BeforeEach { Reset-DyplsEmulatorStats $script:Emu; Set-EmulatorSetting $script:Defaults }
+
+    It 'saves the recordings of a pushed JSON array (call_time in epoch ms, sub_id or subs_id)' {
+        $ms = [DateTimeOffset]::UtcNow.AddHours(-1).ToUnixTimeMilliseconds()
+        $push = @"
+[{"pool_key":"FC100000012345","sub_id":1,"call_id":"push-1","call_time":$ms,"out_id":"o1"},
+ {"pool_key":"FC100000012345","subs_id":2,"call_id":"push-2","call_time":"$ms"}]
+"@
+        $file = Join-Path $script:Root 'push.json'
+        Set-Content -LiteralPath $file -Value $push -Encoding utf8
+        $dest = New-Dest
+        # Parenthesised, the array is enumerated on Windows PowerShell 5.1 too (its ConvertFrom-Json writes an array as one object).
+        $saved = @((Get-Content -Raw $file | ConvertFrom-Json) | Save-DyplsRecording -Destination $dest)
+        $saved.Count | Should -Be 2
+        $beijing = [DateTimeOffset]::FromUnixTimeMilliseconds($ms).ToOffset([TimeSpan]::FromHours(8)).ToString('yyyy-MM-dd HH:mm:ss')
+        @($saved | ForEach-Object CallTime | Sort-Object -Unique) | Should -Be @($beijing)
+        Assert-AllSaved $dest @('push-1', 'push-2')
+    }
+}
