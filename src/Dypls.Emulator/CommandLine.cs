@@ -45,6 +45,9 @@ public static class CommandLine
                                        at start; the second stdout line is "HTTPS on <base URL> (certificate <file>)".
           --https-cert-file PATH       Write that certificate (PEM) here, e.g. for NODE_EXTRA_CA_CERTS.
 
+        Receipt queues (Dybaseapi QueryTokenForMnsQueue on "/", MNS 2015-06-06 on /queues/...):
+          --token-lifetime SECONDS     Lifetime of the queue tokens QueryTokenForMnsQueue hands out (default 600).
+
         Fault injection (rates are probabilities from 0 to 1; see README "Fault injection"):
           --fault-seed N               Seed of the fault rolls; the same seed repeats the same sequence for
                                        sequential requests (default 1).
@@ -200,6 +203,7 @@ public static class CommandLine
                     case "--fault-download-bytes-per-second": options.Faults.DownloadSlowBytesPerSecond = Int(name, Value(), 0, int.MaxValue); break;
                     case "--download-total-bytes-per-second": options.Faults.DownloadTotalBytesPerSecond = Int(name, Value(), 0, int.MaxValue); break;
                     case "--fault-expire-next-downloads": options.Faults.ExpireNextDownloads = Int(name, Value(), 0, int.MaxValue); break;
+                    case "--token-lifetime": options.TokenLifetimeSeconds = Int(name, Value(), 1, 43200); break;
                     case "--verbose": options.Verbose = true; break;
                     default:
                         throw new FormatException("Unknown option: " + arg);

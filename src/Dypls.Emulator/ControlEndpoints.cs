@@ -217,6 +217,9 @@ internal sealed class ControlEndpoints
             case "ramDenyAll" when v.ValueKind is JsonValueKind.True or JsonValueKind.False:
                 _options.Faults.RamDenyAll = v.GetBoolean();
                 return true;
+            case "tokenLifetimeSeconds" when v.TryGetInt32(out var i) && i > 0:
+                _options.TokenLifetimeSeconds = i;
+                return true;
             case "recordingVersion" when v.TryGetInt32(out var i):
                 _options.RecordingVersion = i;
                 return true;
@@ -300,6 +303,7 @@ internal sealed class ControlEndpoints
         ["ramDenyAll"] = _options.Faults.RamDenyAll,
         ["metadataUnreachable"] = _options.Faults.MetadataUnreachable,
         ["recordingVersion"] = _options.RecordingVersion,
+        ["tokenLifetimeSeconds"] = _options.TokenLifetimeSeconds,
         ["recordingVersions"] = new SortedDictionary<string, int>(_options.RecordingVersions, StringComparer.Ordinal),
     };
 }

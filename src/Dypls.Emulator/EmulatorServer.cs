@@ -104,6 +104,8 @@ public sealed class EmulatorServer : IAsyncDisposable
         var verifier = new SignatureVerifier(credentials, new NonceCache());
         var rpc = new RpcEndpoint(options, stats, verifier, stopping);
         var sts = new StsEndpoint(options, stats, credentials, verifier);
+        var mnsTokens = new MnsTokenStore();
+        var mnsToken = new MnsTokenEndpoint(options, stats, verifier, mnsTokens);
         var oss = new OssDownloadEndpoint(options, stats, recordings, stopping);
         var ecs = new EcsMetadataEndpoint(options, stats, credentials, stopping);
         var control = new ControlEndpoints(options, stats, recordings, credentials);
@@ -127,13 +129,17 @@ public sealed class EmulatorServer : IAsyncDisposable
                 stats.RequestEnded();
             }
         });
-        // One address for the Dyplsapi gateway and STS, as on Alibaba Cloud each is "/" on its host: the Action decides.
+        // One address for the Dyplsapi gateway, Dybaseapi's token call and STS, as on Alibaba Cloud each is "/" on its host: the Action decides.
         app.MapMethods("/", GetPost, async (HttpContext context) =>
         {
             var parameters = await RpcEndpoint.ReadParametersAsync(context.Request, context.RequestAborted);
             if (StsEndpoint.Handles(parameters))
             {
                 await sts.HandleAsync(context, parameters);
+            }
+            else if (MnsTokenEndpoint.Handles(parameters))
+            {
+                await mnsToken.HandleAsync(context, parameters);
             }
             else
             {
