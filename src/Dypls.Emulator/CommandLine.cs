@@ -45,6 +45,19 @@ public static class CommandLine
                                        at start; the second stdout line is "HTTPS on <base URL> (certificate <file>)".
           --https-cert-file PATH       Write that certificate (PEM) here, e.g. for NODE_EXTRA_CA_CERTS.
 
+        Receipt queues (Dybaseapi QueryTokenForMnsQueue on "/", MNS 2015-06-06 on /queues/...):
+          --token-lifetime SECONDS     Lifetime of the queue tokens QueryTokenForMnsQueue hands out (default 600).
+          --visibility-timeout SECONDS Every queue's VisibilityTimeout: a received message comes back after it (default 30).
+          --polling-wait SECONDS       Every queue's PollingWaitSeconds, for receives without waitseconds (0-30, default 0).
+          --receipts N                 Pre-fill Alicom-Queue-1234567890-SecretRecording with N receipts (default 0);
+                                       the queue Alicom-Queue-1234567890-SecretReport also exists.
+          --fault-mns-5xx R            Share of MNS requests answered 500 InternalError.
+          --fault-mns-reset R          Share of MNS requests whose connection is dropped without an answer.
+          --fault-mns-slow R           Share of MNS requests answered late (--fault-mns-slow-ms, default 2000).
+          --fault-mns-slow-ms N        How late a slow MNS answer comes, in ms.
+          --fault-mns-denied-queue NAME
+                                       Every request on this queue answers 403 AccessDenied.
+
         Fault injection (rates are probabilities from 0 to 1; see README "Fault injection"):
           --fault-seed N               Seed of the fault rolls; the same seed repeats the same sequence for
                                        sequential requests (default 1).
@@ -200,6 +213,15 @@ public static class CommandLine
                     case "--fault-download-bytes-per-second": options.Faults.DownloadSlowBytesPerSecond = Int(name, Value(), 0, int.MaxValue); break;
                     case "--download-total-bytes-per-second": options.Faults.DownloadTotalBytesPerSecond = Int(name, Value(), 0, int.MaxValue); break;
                     case "--fault-expire-next-downloads": options.Faults.ExpireNextDownloads = Int(name, Value(), 0, int.MaxValue); break;
+                    case "--token-lifetime": options.TokenLifetimeSeconds = Int(name, Value(), 1, 43200); break;
+                    case "--visibility-timeout": options.VisibilityTimeoutSeconds = Int(name, Value(), 1, 43200); break;
+                    case "--polling-wait": options.PollingWaitSeconds = Int(name, Value(), 0, 30); break;
+                    case "--receipts": options.Receipts = Int(name, Value(), 0, 100_000); break;
+                    case "--fault-mns-5xx": options.Faults.Mns5xxRate = Rate(name, Value()); break;
+                    case "--fault-mns-reset": options.Faults.MnsResetRate = Rate(name, Value()); break;
+                    case "--fault-mns-slow": options.Faults.MnsSlowRate = Rate(name, Value()); break;
+                    case "--fault-mns-slow-ms": options.Faults.MnsSlowMs = Int(name, Value(), 0, 600_000); break;
+                    case "--fault-mns-denied-queue": options.Faults.MnsDeniedQueue = Required(name, Value()); break;
                     case "--verbose": options.Verbose = true; break;
                     default:
                         throw new FormatException("Unknown option: " + arg);

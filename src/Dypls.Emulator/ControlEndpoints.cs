@@ -13,13 +13,22 @@ internal sealed class ControlEndpoints
     private readonly EmulatorStats _stats;
     private readonly RecordingCatalog _recordings;
     private readonly CredentialStore? _credentials;
+    private readonly MnsQueueRegistry? _queues;
+    private readonly ReceiptEnqueuer? _receipts;
+    private readonly ReceiptCallTimes? _callTimes;
+    private readonly ServedRecordings? _served;
 
-    public ControlEndpoints(EmulatorOptions options, EmulatorStats stats, RecordingCatalog recordings, CredentialStore? credentials = null)
+    public ControlEndpoints(EmulatorOptions options, EmulatorStats stats, RecordingCatalog recordings, CredentialStore? credentials = null,
+        MnsQueueRegistry? queues = null, ReceiptEnqueuer? receipts = null, ReceiptCallTimes? callTimes = null, ServedRecordings? served = null)
     {
         _options = options;
         _stats = stats;
         _recordings = recordings;
         _credentials = credentials;
+        _queues = queues;
+        _receipts = receipts;
+        _callTimes = callTimes;
+        _served = served;
     }
 
     /// <summary>GET /_emulator/sts-keys: the STS keys minted so far, secrets included, so a test can search its logs for them.</summary>
@@ -28,10 +37,91 @@ internal sealed class ControlEndpoints
 
     public IResult Stats() => Results.Json(_stats.Snapshot());
 
+    /// <summary>Counters to zero, and the queues back to their start state (with the served-recording and call-time records).</summary>
     public IResult Reset()
     {
         _stats.Reset();
+        _served?.Clear();
+        _callTimes?.Clear();
+        _queues?.Reset();
         return Results.Json(_stats.Snapshot());
+    }
+
+    /// <summary>GET /_emulator/queues/{name}: counts and messages (404 for an unknown queue).</summary>
+    public IResult Queue(string name)
+    {
+        var queue = _queues?.Find(name);
+        return queue is null
+            ? Results.NotFound(new { error = "No queue named " + name + "." })
+            : Results.Json(queue.State(DateTimeOffset.UtcNow));
+    }
+
+    /// <summary>GET /_emulator/queues: the names of the queues.</summary>
+    public IResult QueueNames() => Results.Json(_queues?.Names ?? Array.Empty<string>());
+
+    /// <summary>
+    /// POST /_emulator/queues/{name} with {"count","callIdPrefix","duplicates","noRecording","bodies","messageType"} (all
+    /// optional): creates the queue if it is new, enqueues the receipts and answers their MessageIds and CallIds.
+    /// </summary>
+    public async Task<IResult> EnqueueAsync(HttpContext context, string name)
+    {
+        if (_queues is null || _receipts is null)
+        {
+            return Results.NotFound();
+        }
+        ReceiptRequest request;
+        try
+        {
+            request = await ReadReceiptRequestAsync(context);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        {
+            return Results.BadRequest(new { error = "Body must be {\"count\":N, \"callIdPrefix\":\"x\", \"duplicates\":M, \"noRecording\":K, \"bodies\":[\"{…}\"], \"messageType\":\"SecretRecording\"}: " + e.Message });
+        }
+        var queue = _queues.GetOrCreate(name, request.MessageType);
+        var baseUrl = context.Request.Scheme + "://" + context.Request.Host.Value + "/";
+        return Results.Json(_receipts.Enqueue(queue, request, baseUrl));
+    }
+
+    private const int MaxReceiptsPerRequest = 100_000;
+
+    private static async Task<ReceiptRequest> ReadReceiptRequestAsync(HttpContext context)
+    {
+        using var reader = new StreamReader(context.Request.Body);
+        var text = await reader.ReadToEndAsync(context.RequestAborted);
+        if (text.Trim().Length == 0)
+        {
+            return new ReceiptRequest(0, ReceiptEnqueuer.DefaultCallIdPrefix, 0, 0, Array.Empty<string>(), null);
+        }
+        using var doc = JsonDocument.Parse(text);
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException("not a JSON object");
+        }
+        int Count(string field) =>
+            !root.TryGetProperty(field, out var v) ? 0
+            : v.TryGetInt32(out var n) && n is >= 0 and <= MaxReceiptsPerRequest ? n
+            : throw new FormatException(field + " must be a whole number from 0 to " + MaxReceiptsPerRequest);
+        string? Text(string field) =>
+            !root.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null ? null
+            : v.ValueKind == JsonValueKind.String ? v.GetString()
+            : throw new FormatException(field + " must be a string");
+        var bodies = new List<string>();
+        if (root.TryGetProperty("bodies", out var list))
+        {
+            if (list.ValueKind != JsonValueKind.Array)
+            {
+                throw new FormatException("bodies must be an array of strings");
+            }
+            foreach (var body in list.EnumerateArray())
+            {
+                // A raw JSON string as it is; an object is taken as its JSON text, for convenience.
+                bodies.Add(body.ValueKind == JsonValueKind.String ? body.GetString()! : body.GetRawText());
+            }
+        }
+        var prefix = Text("callIdPrefix") ?? ReceiptEnqueuer.DefaultCallIdPrefix;
+        return new ReceiptRequest(Count("count"), prefix, Count("duplicates"), Count("noRecording"), bodies, Text("messageType"));
     }
 
     /// <summary>GET /_emulator/recording?CallId=… → exactly what a download of that CallId serves.</summary>
@@ -217,6 +307,39 @@ internal sealed class ControlEndpoints
             case "ramDenyAll" when v.ValueKind is JsonValueKind.True or JsonValueKind.False:
                 _options.Faults.RamDenyAll = v.GetBoolean();
                 return true;
+            case "tokenLifetimeSeconds" when v.TryGetInt32(out var i) && i > 0:
+                _options.TokenLifetimeSeconds = i;
+                return true;
+            case "visibilityTimeoutSeconds" when v.TryGetInt32(out var i) && i is >= 1 and <= 43200:
+                _options.VisibilityTimeoutSeconds = i;
+                return true;
+            case "pollingWaitSeconds" when v.TryGetInt32(out var i) && i is >= 0 and <= 30:
+                _options.PollingWaitSeconds = i;
+                return true;
+            case "mns5xxRate" when Rate(v, out var r):
+                _options.Faults.Mns5xxRate = r;
+                return true;
+            case "mnsResetRate" when Rate(v, out var r):
+                _options.Faults.MnsResetRate = r;
+                return true;
+            case "mnsSlowRate" when Rate(v, out var r):
+                _options.Faults.MnsSlowRate = r;
+                return true;
+            case "mnsSlowMs" when v.TryGetInt32(out var i) && i >= 0:
+                _options.Faults.MnsSlowMs = i;
+                return true;
+            case "mns5xxNext" when v.TryGetInt32(out var i) && i >= 0:
+                _options.Faults.Mns5xxNext = i;
+                return true;
+            case "mnsResetNext" when v.TryGetInt32(out var i) && i >= 0:
+                _options.Faults.MnsResetNext = i;
+                return true;
+            case "mnsSlowNext" when v.TryGetInt32(out var i) && i >= 0:
+                _options.Faults.MnsSlowNext = i;
+                return true;
+            case "mnsDeniedQueue" when v.ValueKind is JsonValueKind.String or JsonValueKind.Null:
+                _options.Faults.MnsDeniedQueue = v.ValueKind == JsonValueKind.Null || v.GetString()!.Length == 0 ? null : v.GetString();
+                return true;
             case "recordingVersion" when v.TryGetInt32(out var i):
                 _options.RecordingVersion = i;
                 return true;
@@ -300,6 +423,17 @@ internal sealed class ControlEndpoints
         ["ramDenyAll"] = _options.Faults.RamDenyAll,
         ["metadataUnreachable"] = _options.Faults.MetadataUnreachable,
         ["recordingVersion"] = _options.RecordingVersion,
+        ["tokenLifetimeSeconds"] = _options.TokenLifetimeSeconds,
+        ["visibilityTimeoutSeconds"] = _options.VisibilityTimeoutSeconds,
+        ["pollingWaitSeconds"] = _options.PollingWaitSeconds,
+        ["mns5xxRate"] = _options.Faults.Mns5xxRate,
+        ["mnsResetRate"] = _options.Faults.MnsResetRate,
+        ["mnsSlowRate"] = _options.Faults.MnsSlowRate,
+        ["mnsSlowMs"] = _options.Faults.MnsSlowMs,
+        ["mns5xxNext"] = _options.Faults.Mns5xxNext,
+        ["mnsResetNext"] = _options.Faults.MnsResetNext,
+        ["mnsSlowNext"] = _options.Faults.MnsSlowNext,
+        ["mnsDeniedQueue"] = _options.Faults.MnsDeniedQueue,
         ["recordingVersions"] = new SortedDictionary<string, int>(_options.RecordingVersions, StringComparer.Ordinal),
     };
 }

@@ -60,6 +60,38 @@ public static class EmulatorDefaults
     /// <summary>The product's documented quota; informative only (the emulator is unlimited unless --qps).</summary>
     public const int DocumentedQps = 3000;
 
+    /// <summary>Dybaseapi's action that hands out STS keys for the receipt queues (same Version as Dyplsapi).</summary>
+    public const string MnsTokenAction = "QueryTokenForMnsQueue";
+
+    /// <summary>The Dybaseapi host Alibaba reports in HostId for the token call.</summary>
+    public const string DybaseapiHostId = "dybaseapi.aliyuncs.com";
+
+    /// <summary>Lifetime of a queue token: undocumented; Alibaba's Node SDKs assume 10 minutes.</summary>
+    public const int TokenLifetimeSeconds = 600;
+
+    /// <summary>The MNS REST API version the receipt queues speak (header x-mns-version).</summary>
+    public const string MnsVersion = "2015-06-06";
+
+    /// <summary>The namespace of MNS answers, as captured from the service (no trailing slash).</summary>
+    public const string MnsNamespace = "http://mns.aliyuncs.com/doc/v1";
+
+    /// <summary>The namespace of MNS error bodies, as the error-format page shows it (with the trailing slash).</summary>
+    public const string MnsErrorNamespace = "http://mns.aliyuncs.com/doc/v1/";
+
+    /// <summary>The host MNS reports in HostId; clients never dial it here.</summary>
+    public const string MnsHostId = "mns.cn-hangzhou.aliyuncs.com";
+
+    /// <summary>MNS's documented defaults for a queue: 30 s invisibility after a receive, no long polling.</summary>
+    public const int VisibilityTimeoutSeconds = 30;
+    public const int PollingWaitSeconds = 0;
+
+    /// <summary>The demo receipt queues, named as Alibaba names them (Alicom-Queue-&lt;uid&gt;-&lt;MessageType&gt;).</summary>
+    public const string RecordingQueue = "Alicom-Queue-1234567890-SecretRecording";
+    public const string ReportQueue = "Alicom-Queue-1234567890-SecretReport";
+
+    /// <summary>The number pool of generated receipts; the gateway accepts any PoolKey but NOPOOL.</summary>
+    public const string ReceiptPoolKey = "FC123456";
+
     /// <summary>Call times are China Standard Time on the wire.</summary>
     public static readonly TimeSpan CallTimeOffset = TimeSpan.FromHours(8);
 }

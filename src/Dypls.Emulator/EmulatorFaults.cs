@@ -5,7 +5,7 @@ namespace Dypls.Emulator;
 /// Tests flip them at runtime through <c>/_emulator/settings</c>.
 /// </summary>
 /// <remarks>
-/// Determinism: there are two <see cref="Random"/> streams, one for RPC requests and one for downloads, both seeded
+/// Determinism: there are three <see cref="Random"/> streams, for RPC requests, downloads and MNS requests, all seeded
 /// from <see cref="Seed"/> (<c>new Random(int)</c> uses the same legacy algorithm on every .NET version) and drawn
 /// behind a lock. Every RPC request draws exactly one number from the API stream when it arrives, and every
 /// download request one from the download stream, whatever the rates are; the kinds of one stream are mutually
@@ -27,6 +27,7 @@ public sealed class EmulatorFaults
     private int _seed;
     private Random _apiRandom = null!;
     private Random _downloadRandom = null!;
+    private Random _mnsRandom = null!;
 
     public EmulatorFaults() => Seed = DefaultSeed;
 
@@ -77,6 +78,7 @@ public sealed class EmulatorFaults
                 _apiRandom = new Random(value);
                 // A different but fixed stream, so downloads do not shift the RPC sequence (and the other way round).
                 _downloadRandom = new Random(unchecked(value ^ 0x5F3759DF));
+                _mnsRandom = new Random(unchecked(value ^ 0x1B873593));
             }
         }
     }
@@ -127,6 +129,57 @@ public sealed class EmulatorFaults
 
     /// <summary>All download bodies together are paced to about this many bytes/s (a thin shared link); 0 = no limit.</summary>
     public long DownloadTotalBytesPerSecond { get; set; }
+
+    /// <summary>Share of MNS requests answered 500 InternalError (before the signature check).</summary>
+    public double Mns5xxRate { get; set; }
+
+    /// <summary>Share of MNS requests whose connection is dropped without an answer.</summary>
+    public double MnsResetRate { get; set; }
+
+    /// <summary>Share of MNS requests answered only after <see cref="MnsSlowMs"/>.</summary>
+    public double MnsSlowRate { get; set; }
+
+    /// <summary>How late a slow MNS answer comes, in milliseconds (also what <see cref="MnsSlowNext"/> uses).</summary>
+    public int MnsSlowMs { get; set; } = 2000;
+
+    private int _mns5xxNext, _mnsResetNext, _mnsSlowNext;
+
+    /// <summary>Budget: the next N MNS requests answer 500 InternalError.</summary>
+    public int Mns5xxNext { get => Volatile.Read(ref _mns5xxNext); set => Volatile.Write(ref _mns5xxNext, value); }
+
+    /// <summary>Budget: the next N MNS requests have their connection dropped.</summary>
+    public int MnsResetNext { get => Volatile.Read(ref _mnsResetNext); set => Volatile.Write(ref _mnsResetNext, value); }
+
+    /// <summary>Budget: the next N MNS requests are answered after <see cref="MnsSlowMs"/>.</summary>
+    public int MnsSlowNext { get => Volatile.Read(ref _mnsSlowNext); set => Volatile.Write(ref _mnsSlowNext, value); }
+
+    private string? _mnsDeniedQueue;
+
+    /// <summary>A queue whose every authenticated request answers 403 AccessDenied (as when the token's policy lost it); null for none.</summary>
+    public string? MnsDeniedQueue { get => Volatile.Read(ref _mnsDeniedQueue); set => Volatile.Write(ref _mnsDeniedQueue, value); }
+
+    /// <summary>
+    /// One roll for one MNS request, from its own stream. The budgets go first (5xx, reset, slow); the number is drawn
+    /// even when a budget decides, so that the decisions of the rates do not shift with the budgets.
+    /// </summary>
+    public MnsFault NextMnsFault()
+    {
+        double u;
+        lock (_gate)
+        {
+            u = _mnsRandom.NextDouble();
+        }
+        if (TakeOne(ref _mns5xxNext)) return MnsFault.InternalError;
+        if (TakeOne(ref _mnsResetNext)) return MnsFault.Reset;
+        if (TakeOne(ref _mnsSlowNext)) return MnsFault.Slow;
+        return Pick(u, out _, Mns5xxRate, MnsResetRate, MnsSlowRate) switch
+        {
+            0 => MnsFault.InternalError,
+            1 => MnsFault.Reset,
+            2 => MnsFault.Slow,
+            _ => MnsFault.None,
+        };
+    }
 
     /// <summary>One roll for one RPC request.</summary>
     public ApiFault NextApiFault()

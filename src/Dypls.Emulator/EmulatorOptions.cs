@@ -77,6 +77,18 @@ public sealed class EmulatorOptions
     /// <summary>When throttling, send x-acs-retry-after with this many milliseconds; null sends nothing.</summary>
     public int? RetryAfterMs { get; set; }
 
+    /// <summary>Lifetime of the STS keys QueryTokenForMnsQueue hands out (ExpireTime = now + this).</summary>
+    public int TokenLifetimeSeconds { get; set; } = EmulatorDefaults.TokenLifetimeSeconds;
+
+    /// <summary>How long a received message stays invisible (every queue's VisibilityTimeout).</summary>
+    public int VisibilityTimeoutSeconds { get; set; } = EmulatorDefaults.VisibilityTimeoutSeconds;
+
+    /// <summary>How long a receive without waitseconds waits for a message (every queue's PollingWaitSeconds).</summary>
+    public int PollingWaitSeconds { get; set; } = EmulatorDefaults.PollingWaitSeconds;
+
+    /// <summary>Receipts the SecretRecording demo queue holds at start and after a reset (--receipts).</summary>
+    public int Receipts { get; set; }
+
     public bool Verbose { get; set; }
     public EmulatorFaults Faults { get; } = new();
 }

@@ -17,6 +17,7 @@ public sealed class EmulatorServer : IAsyncDisposable
 {
     private static readonly string[] GetPost = ["GET", "POST"];
     private static readonly string[] GetHead = ["GET", "HEAD"];
+    private static readonly string[] MnsMethods = ["GET", "DELETE", "PUT"];
 
     private readonly WebApplication _app;
     private readonly CredentialStore _credentials;
@@ -102,11 +103,19 @@ public sealed class EmulatorServer : IAsyncDisposable
         // Stalled answers (fault injection) end when the host starts stopping, before Kestrel waits for requests.
         var stopping = app.Lifetime.ApplicationStopping;
         var verifier = new SignatureVerifier(credentials, new NonceCache());
-        var rpc = new RpcEndpoint(options, stats, verifier, stopping);
+        var served = new ServedRecordings();
+        var callTimes = new ReceiptCallTimes();
+        var rpc = new RpcEndpoint(options, stats, verifier, stopping, callTimes);
         var sts = new StsEndpoint(options, stats, credentials, verifier);
-        var oss = new OssDownloadEndpoint(options, stats, recordings, stopping);
+        var mnsTokens = new MnsTokenStore();
+        var mnsToken = new MnsTokenEndpoint(options, stats, verifier, mnsTokens);
+        var receipts = new ReceiptEnqueuer(options, callTimes);
+        var queues = new MnsQueueRegistry(receipts.Prefill);
+        queues.Reset();
+        var mns = new MnsEndpoint(options, stats, mnsTokens, queues, served, stopping);
+        var oss = new OssDownloadEndpoint(options, stats, recordings, stopping, served);
         var ecs = new EcsMetadataEndpoint(options, stats, credentials, stopping);
-        var control = new ControlEndpoints(options, stats, recordings, credentials);
+        var control = new ControlEndpoints(options, stats, recordings, credentials, queues, receipts, callTimes, served);
         app.Use(async (context, next) =>
         {
             stats.RequestStarted();
@@ -127,7 +136,7 @@ public sealed class EmulatorServer : IAsyncDisposable
                 stats.RequestEnded();
             }
         });
-        // One address for the Dyplsapi gateway and STS, as on Alibaba Cloud each is "/" on its host: the Action decides.
+        // One address for the Dyplsapi gateway, Dybaseapi's token call and STS, as on Alibaba Cloud each is "/" on its host: the Action decides.
         app.MapMethods("/", GetPost, async (HttpContext context) =>
         {
             var parameters = await RpcEndpoint.ReadParametersAsync(context.Request, context.RequestAborted);
@@ -135,18 +144,27 @@ public sealed class EmulatorServer : IAsyncDisposable
             {
                 await sts.HandleAsync(context, parameters);
             }
+            else if (MnsTokenEndpoint.Handles(parameters))
+            {
+                await mnsToken.HandleAsync(context, parameters);
+            }
             else
             {
                 await rpc.HandleAsync(context, parameters);
             }
         });
         app.MapGet(EmulatorDefaults.CredentialsUriPath, sts.CredentialsUriAsync);
+        // The MNS queue API shares the port: its own paths, its own signature (see MnsEndpoint).
+        app.MapMethods("/queues/{queue}/messages", MnsMethods, mns.HandleAsync);
         app.MapGet("/_emulator/sts-keys", control.StsKeys);
         app.MapMethods("/" + EmulatorDefaults.Bucket + "/{**objectName}", GetHead, oss.HandleAsync);
         app.MapGet("/_emulator/stats", control.Stats);
         app.MapPost("/_emulator/reset", control.Reset);
         app.MapGet("/_emulator/recording", control.RecordingAsync);
         app.MapMethods("/_emulator/object/{**objectName}", GetHead, oss.HandleObjectHookAsync);
+        app.MapGet("/_emulator/queues", control.QueueNames);
+        app.MapGet("/_emulator/queues/{name}", (string name) => control.Queue(name));
+        app.MapPost("/_emulator/queues/{name}", (HttpContext c, string name) => control.EnqueueAsync(c, name));
         app.MapMethods("/_emulator/settings", GetPost, (Func<HttpContext, Task<IResult>>)control.SettingsAsync);
         app.MapPut("/latest/api/token", ecs.IssueTokenAsync);
         app.MapGet("/latest/meta-data/ram/security-credentials/", ecs.ListRolesAsync);

@@ -11,6 +11,8 @@ public sealed class EmulatorStats
     private long _currentDownloads, _maxConcurrentDownloads;
     private string? _lastProxyConnectTarget;
     private long _stsRequests, _stsIssued, _stsAssumeRole, _stsAssumeRoleWithOidc, _stsFailures, _credentialsUriRequests;
+    private long _mnsRequests, _mnsReceives, _mnsMessagesReceived, _mnsDeletes, _mnsDeleteRequests, _mnsChangeVisibility, _mnsRedeliveries;
+    private long _mnsTokens, _mnsSignatureFailures, _callTimeMismatches, _mnsDeletesBeforeServed;
     private readonly long[] _faults = new long[Enum.GetValues<FaultKind>().Length];
 
     public long ApiRequests => Interlocked.Read(ref _apiRequests);
@@ -57,6 +59,44 @@ public sealed class EmulatorStats
         if (oidc) Interlocked.Increment(ref _stsAssumeRoleWithOidc);
         else Interlocked.Increment(ref _stsAssumeRole);
     }
+
+    /// <summary>Requests to the MNS queue API (/queues/...), of any outcome.</summary>
+    public long MnsRequests => Interlocked.Read(ref _mnsRequests);
+    /// <summary>ReceiveMessage and BatchReceiveMessage requests that passed authentication (answered with messages or MessageNotExist).</summary>
+    public long MnsReceives => Interlocked.Read(ref _mnsReceives);
+    /// <summary>Messages handed out by receives, redeliveries included.</summary>
+    public long MnsMessagesReceived => Interlocked.Read(ref _mnsMessagesReceived);
+    /// <summary>Messages deleted (by DeleteMessage or one handle of a BatchDeleteMessage).</summary>
+    public long MnsDeletes => Interlocked.Read(ref _mnsDeletes);
+    /// <summary>DeleteMessage and BatchDeleteMessage requests that passed authentication.</summary>
+    public long MnsDeleteRequests => Interlocked.Read(ref _mnsDeleteRequests);
+    /// <summary>Successful ChangeMessageVisibility calls.</summary>
+    public long MnsChangeVisibility => Interlocked.Read(ref _mnsChangeVisibility);
+    /// <summary>Deliveries of a message that had been delivered before (DequeueCount above 1).</summary>
+    public long MnsRedeliveries => Interlocked.Read(ref _mnsRedeliveries);
+    /// <summary>Tokens minted by QueryTokenForMnsQueue.</summary>
+    public long MnsTokens => Interlocked.Read(ref _mnsTokens);
+    /// <summary>MNS requests answered SignatureDoesNotMatch.</summary>
+    public long MnsSignatureFailures => Interlocked.Read(ref _mnsSignatureFailures);
+    /// <summary>QueryRecordFileDownloadUrl calls for a receipt's CallId whose CallTime was not the receipt's call_time in Beijing time.</summary>
+    public long CallTimeMismatches => Interlocked.Read(ref _callTimeMismatches);
+    /// <summary>Receipts deleted before their recording's bytes had all been served: a client that deletes before it has saved.</summary>
+    public long MnsDeletesBeforeServed => Interlocked.Read(ref _mnsDeletesBeforeServed);
+
+    internal void MnsRequest() => Interlocked.Increment(ref _mnsRequests);
+    internal void MnsReceive() => Interlocked.Increment(ref _mnsReceives);
+    internal void MnsMessageReceived(bool redelivery)
+    {
+        Interlocked.Increment(ref _mnsMessagesReceived);
+        if (redelivery) Interlocked.Increment(ref _mnsRedeliveries);
+    }
+    internal void MnsDelete() => Interlocked.Increment(ref _mnsDeletes);
+    internal void MnsDeleteRequest() => Interlocked.Increment(ref _mnsDeleteRequests);
+    internal void MnsVisibilityChanged() => Interlocked.Increment(ref _mnsChangeVisibility);
+    internal void MnsTokenIssued() => Interlocked.Increment(ref _mnsTokens);
+    internal void MnsSignatureFailure() => Interlocked.Increment(ref _mnsSignatureFailures);
+    internal void CallTimeMismatch() => Interlocked.Increment(ref _callTimeMismatches);
+    internal void MnsDeleteBeforeServed() => Interlocked.Increment(ref _mnsDeletesBeforeServed);
 
     /// <summary>Authenticated calls answered 403 Forbidden.RAM (the denied identity, or the ramDenyAll switch).</summary>
     public long RamDenied => Interlocked.Read(ref _ramDenied);
@@ -159,6 +199,17 @@ public sealed class EmulatorStats
         Interlocked.Exchange(ref _interruptedDownloadBytes, 0);
         Interlocked.Exchange(ref _proxyConnectRequests, 0);
         Volatile.Write(ref _lastProxyConnectTarget, null);
+        Interlocked.Exchange(ref _mnsRequests, 0);
+        Interlocked.Exchange(ref _mnsReceives, 0);
+        Interlocked.Exchange(ref _mnsMessagesReceived, 0);
+        Interlocked.Exchange(ref _mnsDeletes, 0);
+        Interlocked.Exchange(ref _mnsDeleteRequests, 0);
+        Interlocked.Exchange(ref _mnsChangeVisibility, 0);
+        Interlocked.Exchange(ref _mnsRedeliveries, 0);
+        Interlocked.Exchange(ref _mnsTokens, 0);
+        Interlocked.Exchange(ref _mnsSignatureFailures, 0);
+        Interlocked.Exchange(ref _callTimeMismatches, 0);
+        Interlocked.Exchange(ref _mnsDeletesBeforeServed, 0);
         for (var i = 0; i < _faults.Length; i++)
         {
             Interlocked.Exchange(ref _faults[i], 0);
@@ -172,5 +223,8 @@ public sealed class EmulatorStats
         Fault(FaultKind.DownloadExpired), Fault(FaultKind.ApiEndlessError), Fault(FaultKind.DownloadEndless403),
         Fault(FaultKind.DownloadHeaderStall), Fault(FaultKind.DownloadCorrupt), RamDenied, IfRangeIgnored, ObjectHookRequests, UnroutedRequests,
         InterruptedDownloadBytes, ProxyConnectRequests, LastProxyConnectTarget,
-        StsRequests, StsIssued, StsAssumeRole, StsAssumeRoleWithOidc, StsFailures, CredentialsUriRequests);
+        StsRequests, StsIssued, StsAssumeRole, StsAssumeRoleWithOidc, StsFailures, CredentialsUriRequests,
+        MnsRequests, MnsReceives, MnsMessagesReceived, MnsDeletes, MnsDeleteRequests, MnsChangeVisibility, MnsRedeliveries, MnsTokens,
+        MnsSignatureFailures, CallTimeMismatches, MnsDeletesBeforeServed,
+        Fault(FaultKind.Mns5xx), Fault(FaultKind.MnsReset), Fault(FaultKind.MnsSlow));
 }

@@ -16,4 +16,7 @@ public enum FaultKind
     DownloadEndless403,
     DownloadHeaderStall,
     DownloadCorrupt,
+    Mns5xx,
+    MnsReset,
+    MnsSlow,
 }

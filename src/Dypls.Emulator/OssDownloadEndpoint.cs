@@ -20,14 +20,18 @@ internal sealed class OssDownloadEndpoint
     private readonly EmulatorStats _stats;
     private readonly RecordingCatalog _recordings;
     private readonly CancellationToken _stopping;
+    private readonly ServedRecordings? _served;
 
     /// <param name="stopping">Fires when the server stops, so stalled bodies let go.</param>
-    public OssDownloadEndpoint(EmulatorOptions options, EmulatorStats stats, RecordingCatalog recordings, CancellationToken stopping)
+    /// <param name="served">Where whole, intact bodies are recorded per CallId (for mnsDeletesBeforeServed).</param>
+    public OssDownloadEndpoint(EmulatorOptions options, EmulatorStats stats, RecordingCatalog recordings, CancellationToken stopping,
+        ServedRecordings? served = null)
     {
         _options = options;
         _stats = stats;
         _recordings = recordings;
         _stopping = stopping;
+        _served = served;
     }
 
     public Task HandleAsync(HttpContext context) => CountOpenAsync(() => HandleBucketAsync(context));
@@ -277,13 +281,20 @@ internal sealed class OssDownloadEndpoint
         }
         else
         {
-            if (count >= 1 && (fault == DownloadFault.Corrupt || faults.TakeCorrupt()))
+            var corrupt = count >= 1 && (fault == DownloadFault.Corrupt || faults.TakeCorrupt());
+            if (corrupt)
             {
                 // The right length, one wrong byte (in the middle of what this answer sends): only the MD5 can tell.
                 _stats.FaultInjected(FaultKind.DownloadCorrupt);
                 body = new CorruptingStream(body, count / 2);
             }
             await content.CopyToAsync(body, offset, count, _stats.AddDownloadBytes, context.RequestAborted);
+            if (!corrupt)
+            {
+                // Flushed first: bytes still in a buffer have not reached the client.
+                await body.FlushAsync(context.RequestAborted);
+                _served?.Add(callId, offset, count, length);
+            }
             return;
         }
 

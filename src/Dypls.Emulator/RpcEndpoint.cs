@@ -17,14 +17,17 @@ internal sealed class RpcEndpoint
     private readonly SignatureVerifier _verifier;
     private readonly QpsLimiter _qps = new();
     private readonly CancellationToken _stopping;
+    private readonly ReceiptCallTimes? _callTimes;
 
     /// <param name="stopping">Fires when the server stops, so stalled answers let go.</param>
-    public RpcEndpoint(EmulatorOptions options, EmulatorStats stats, SignatureVerifier verifier, CancellationToken stopping)
+    /// <param name="callTimes">The call_time of every receipt on the emulated queues, by CallId.</param>
+    public RpcEndpoint(EmulatorOptions options, EmulatorStats stats, SignatureVerifier verifier, CancellationToken stopping, ReceiptCallTimes? callTimes = null)
     {
         _options = options;
         _stats = stats;
         _verifier = verifier;
         _stopping = stopping;
+        _callTimes = callTimes;
     }
 
     /// <param name="parameters">Query and form merged (<see cref="ReadParametersAsync"/>).</param>
@@ -201,7 +204,16 @@ internal sealed class RpcEndpoint
         var retentionDays = _options.RetentionDays;
         var callInstant = new DateTimeOffset(localCallTime, EmulatorDefaults.CallTimeOffset);
         var now = DateTimeOffset.UtcNow;
-        if (callId.StartsWith("norecord", StringComparison.OrdinalIgnoreCase) || callInstant < now.AddDays(-retentionDays))
+        // The service finds a call by its CallId and the time it began: for a CallId that came in a receipt, only the
+        // receipt's call_time (epoch ms) in Beijing time, to the second, finds the recording.
+        var callTimeMismatch = false;
+        if (_callTimes is not null && _callTimes.TryGet(callId, out var receiptMs) &&
+            !string.Equals(callTime, MnsTokenEndpoint.BeijingTime(DateTimeOffset.FromUnixTimeMilliseconds(receiptMs)), StringComparison.Ordinal))
+        {
+            _stats.CallTimeMismatch();
+            callTimeMismatch = true;
+        }
+        if (callTimeMismatch || callId.StartsWith("norecord", StringComparison.OrdinalIgnoreCase) || callInstant < now.AddDays(-retentionDays))
         {
             return ("isv.RECORD_FILE_NOT_EXIST",
                 string.Create(CultureInfo.InvariantCulture, $"No recording exists for this call. Recordings are kept for {retentionDays} days."), null);

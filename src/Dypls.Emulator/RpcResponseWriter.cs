@@ -20,6 +20,10 @@ internal static class RpcResponseWriter
     public static Task WriteGatewayErrorAsync(HttpContext context, GatewayError error, string requestId, bool xml) =>
         WriteAsync(context, error.StatusCode, "Error", GatewayFields(error, requestId), xml);
 
+    /// <summary>A gateway error of another product on the same gateway (its HostId and troubleshooting link).</summary>
+    public static Task WriteGatewayErrorAsync(HttpContext context, GatewayError error, string requestId, bool xml, string product, string hostId) =>
+        WriteAsync(context, error.StatusCode, "Error", GatewayFields(error, requestId, product, hostId), xml);
+
     /// <summary>
     /// The status, headers and the first part of a gateway error body whose Content-Length promises more, then
     /// nothing until the client gives up or the server stops (the endless-error fault).
@@ -36,13 +40,14 @@ internal static class RpcResponseWriter
         await FaultHelpers.StallAsync(context, stopping);
     }
 
-    private static List<KeyValuePair<string, string>> GatewayFields(GatewayError error, string requestId)
+    private static List<KeyValuePair<string, string>> GatewayFields(GatewayError error, string requestId,
+        string product = "Dyplsapi", string hostId = EmulatorDefaults.ApiHostId)
     {
-        var recommend = "https://api.aliyun.com/troubleshoot?q=" + Uri.EscapeDataString(error.Code) + "&product=Dyplsapi";
+        var recommend = "https://api.aliyun.com/troubleshoot?q=" + Uri.EscapeDataString(error.Code) + "&product=" + product;
         var fields = new List<KeyValuePair<string, string>>
         {
             new("RequestId", requestId),
-            new("HostId", EmulatorDefaults.ApiHostId),
+            new("HostId", hostId),
             new("Code", error.Code),
             new("Message", error.Message),
             new("Recommend", recommend),

@@ -19,6 +19,8 @@ public class EmulatorControlTests
         "faultApiEndlessError", "faultDownloadEndless403", "faultDownloadHeaderStall", "faultDownloadCorrupt",
         "ramDenied", "ifRangeIgnored", "objectHookRequests", "unroutedRequests", "interruptedDownloadBytes", "proxyConnectRequests",
         "lastProxyConnectTarget",
+        "mnsRequests", "mnsReceives", "mnsMessagesReceived", "mnsDeletes", "mnsDeleteRequests", "mnsChangeVisibility", "mnsRedeliveries",
+        "mnsTokens", "mnsSignatureFailures", "callTimeMismatches", "mnsDeletesBeforeServed", "faultMns5xx", "faultMnsReset", "faultMnsSlow",
     };
 
     [Fact]
