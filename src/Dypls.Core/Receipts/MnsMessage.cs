@@ -14,5 +14,8 @@ namespace Dypls.Receipts
 
         /// <summary>When the message becomes visible again, on the local clock (the server's time shifted by its Date offset).</summary>
         public DateTimeOffset VisibleAgainAt { get; set; }
+
+        /// <summary>The queue's visibility timeout as this delivery shows it (next visible time minus the receive).</summary>
+        public TimeSpan Visibility { get; set; }
     }
 }

@@ -9,6 +9,7 @@ using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using System.Xml;
+using System.Xml.Linq;
 using Dypls.Api;
 using Dypls.Http;
 
@@ -149,7 +150,7 @@ namespace Dypls.Receipts
                     Trace?.Invoke($"The queue refused its token ({failure.Code}); getting a new one.");
                     return RetryStep.Uncounted(TimeSpan.Zero);
                 }
-                if (!failure.IsTransient) return RetryStep.Stop(failure.HttpStatus == 403 ? Refused(failure) : null);
+                if (!failure.IsTransient) return RetryStep.Stop(failure.HttpStatus == 403 && failure.Code != "AccessDenied" ? Refused(failure) : null);
                 if (attempt >= _maxAttempts)
                 {
                     return RetryStep.Stop(new MnsException("QueueUnavailable",
@@ -218,41 +219,31 @@ namespace Dypls.Receipts
         private static void Parse(string text, Answer answer)
         {
             if (string.IsNullOrWhiteSpace(text)) return;
+            XElement root;
             try
             {
-                var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreComments = true, IgnoreWhitespace = true, MaxCharactersInDocument = MaxAnswerBytes * 2 };
+                var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersInDocument = MaxAnswerBytes * 2 };
                 using var reader = XmlReader.Create(new StringReader(text), settings);
-                reader.MoveToContent();
-                answer.Root = reader.LocalName;
-                var depth = reader.Depth;
-                Dictionary<string, string>? item = null;
-                var inItem = false;
-                while (reader.Read())
-                {
-                    if (reader.NodeType == XmlNodeType.Element && reader.Depth == depth + 1)
-                    {
-                        if (answer.Root == "Messages" || answer.Root == "Errors")
-                        {
-                            item = new Dictionary<string, string>(StringComparer.Ordinal);
-                            answer.Items.Add(item);
-                            inItem = !reader.IsEmptyElement;
-                            continue;
-                        }
-                        var name = reader.LocalName;
-                        answer.Fields[name] = reader.IsEmptyElement ? string.Empty : reader.ReadElementContentAsString();
-                        continue;
-                    }
-                    if (inItem && reader.NodeType == XmlNodeType.Element && reader.Depth == depth + 2 && item != null)
-                    {
-                        var name = reader.LocalName;
-                        item[name] = reader.IsEmptyElement ? string.Empty : reader.ReadElementContentAsString();
-                    }
-                }
+                root = XElement.Load(reader);
             }
             catch (XmlException)
             {
-                answer.Root = null;
                 return;
+            }
+            // Names are matched without their namespace: the service's answers and the SDKs disagree on a trailing slash.
+            answer.Root = root.Name.LocalName;
+            foreach (var child in root.Elements())
+            {
+                if (answer.Root == "Messages" || answer.Root == "Errors")
+                {
+                    var item = new Dictionary<string, string>(StringComparer.Ordinal);
+                    foreach (var field in child.Elements()) item[field.Name.LocalName] = field.Value;
+                    answer.Items.Add(item);
+                }
+                else
+                {
+                    answer.Fields[child.Name.LocalName] = child.Value;
+                }
             }
             if (answer.Root == "Error")
             {
@@ -297,6 +288,7 @@ namespace Dypls.Receipts
                     // Without a usable time, the documented default visibility of 30 seconds.
                     VisibleAgainAt = LocalTime(answer, next) ?? answer.ReceivedAt.AddSeconds(30),
                 });
+                messages[messages.Count - 1].Visibility = messages[messages.Count - 1].VisibleAgainAt - answer.ReceivedAt;
             }
             return messages;
         }

@@ -21,10 +21,16 @@ namespace Dypls.Receipts
             _handle = message.ReceiptHandle;
             MessageId = message.MessageId;
             VisibleAgainAt = message.VisibleAgainAt;
+            // Extended by the queue's own visibility timeout: receipts of a run that dies come back as soon as without it.
+            var seconds = Math.Round(message.Visibility.TotalSeconds);
+            ExtendBySeconds = (int)Math.Max(2, Math.Min(300, double.IsNaN(seconds) ? 30 : seconds));
             _unsettled = Math.Max(1, records);
         }
 
         public string MessageId { get; }
+
+        /// <summary>Seconds of visibility each extension asks for.</summary>
+        public int ExtendBySeconds { get; }
 
         public ReceiptLedger Ledger => _ledger;
 

@@ -35,12 +35,10 @@ namespace Dypls.Receipts
         private int _acknowledged, _released, _extensions, _deleteRequests, _lost;
 
         /// <param name="capacity">Receipts allowed out of the queue at once.</param>
-        /// <param name="extendBy">Seconds of visibility each extension asks for.</param>
-        public ReceiptLedger(MnsQueueClient queue, int capacity, int extendBy, Func<DateTimeOffset>? clock = null)
+        public ReceiptLedger(MnsQueueClient queue, int capacity, Func<DateTimeOffset>? clock = null)
         {
             _queue = queue;
             Capacity = Math.Max(MnsQueueClient.MaxBatch, capacity);
-            ExtendBySeconds = Math.Max(5, extendBy);
             _clock = clock ?? (() => DateTimeOffset.UtcNow);
             EnsureWorker();
         }
@@ -63,8 +61,6 @@ namespace Dypls.Receipts
         public MnsQueueClient Queue => _queue;
 
         public int Capacity { get; }
-
-        public int ExtendBySeconds { get; }
 
         /// <summary>Receipts out of the queue and not settled.</summary>
         public int Outstanding => _out.Count;
@@ -254,7 +250,7 @@ namespace Dypls.Receipts
             {
                 if (lease.Settled || lease.Lost) continue;
                 // Extend with time to spare: a third of the visibility, at least 2 seconds, before it runs out.
-                var margin = TimeSpan.FromSeconds(Math.Max(2.0, ExtendBySeconds / 3.0));
+                var margin = TimeSpan.FromSeconds(Math.Max(2.0, lease.ExtendBySeconds / 3.0));
                 if (lease.VisibleAgainAt - now > margin) continue;
                 if (lease.VisibleAgainAt <= now)
                 {
@@ -265,7 +261,7 @@ namespace Dypls.Receipts
                 }
                 try
                 {
-                    var changed = await _queue.ChangeVisibilityAsync(lease.Handle, ExtendBySeconds, token).ConfigureAwait(false);
+                    var changed = await _queue.ChangeVisibilityAsync(lease.Handle, lease.ExtendBySeconds, token).ConfigureAwait(false);
                     lease.Extended(changed.ReceiptHandle, changed.VisibleAgainAt);
                     Interlocked.Increment(ref _extensions);
                 }

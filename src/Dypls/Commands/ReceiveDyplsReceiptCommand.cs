@@ -94,8 +94,7 @@ namespace Dypls.Commands
                 ThrowTerminatingError(Record(ex, QueueEndpoint));
                 return;
             }
-            // An extension asks for a minute: long enough to be rare, short enough that receipts of a killed run come back soon.
-            _ledger = new ReceiptLedger(_queue, MaxInFlight, extendBy: 60);
+            _ledger = new ReceiptLedger(_queue, MaxInFlight);
             WriteDebug($"Queue: {_queue.Endpoint}queues/{queueName} ({_messageType}).");
             try
             {
@@ -115,6 +114,9 @@ namespace Dypls.Commands
             var until = Duration is TimeSpan d ? started + d : (DateTimeOffset?)null;
             var written = 0;
             var polls = 0;
+            // A message that comes back during the run (nobody took it on, or its row failed) is not handed out again:
+            // the next run takes it. Otherwise receipts kept only in a variable would keep a drain going for ever.
+            var seen = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
             while (true)
             {
                 if (First > 0 && written >= First) break;
@@ -131,12 +133,15 @@ namespace Dypls.Commands
                 polls++;
                 var batch = Wait(_queue!.ReceiveAsync(want, wait, token));
                 WriteLines();
-                if (batch.Count == 0)
+                var fresh = batch.FindAll(m => seen.Add(m.MessageId));
+                if (fresh.Count == 0)
                 {
                     if (until is null) break;
+                    // Only messages handed out before: wait a little rather than poll in a tight loop.
+                    if (batch.Count > 0) token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
                     continue;
                 }
-                foreach (var message in batch)
+                foreach (var message in fresh)
                 {
                     foreach (var receipt in ReceiptReader.Read(message, _messageType, queueName, _ledger))
                     {
