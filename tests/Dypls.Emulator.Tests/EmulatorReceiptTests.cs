@@ -173,6 +173,23 @@ public sealed class EmulatorReceiptTests
     }
 
     [Fact]
+    public async Task Deleting_a_poison_receipt_is_not_a_delete_before_served()
+    {
+        await using var host = await StartAsync();
+        await MnsTestClient.EnqueueAsync(host, Queue, "{\"noRecording\":1}");
+        var mns = await MnsTestClient.ForAsync(host);
+        var message = (await mns.ReceiveAsync(Queue)).Messages.Single();
+        var body = Body(message);
+        Assert.StartsWith("norecord", body.GetProperty("call_id").GetString());
+        // Its recording does not exist, whatever the CallTime: there is nothing to serve before the delete.
+        Assert.Equal("isv.RECORD_FILE_NOT_EXIST", (await host.CallAsync(UrlCall(body)))["Code"]);
+        Assert.Equal(HttpStatusCode.NoContent, (await mns.DeleteAsync(Queue, message["ReceiptHandle"])).Status);
+        var stats = await host.StatsAsync();
+        Assert.Equal(0, Stat(stats, "mnsDeletesBeforeServed"));
+        Assert.Equal(0, Stat(stats, "callTimeMismatches"));
+    }
+
+    [Fact]
     public async Task A_corrupted_body_does_not_count_as_served()
     {
         await using var host = await StartAsync(o => o.Receipts = 1);
