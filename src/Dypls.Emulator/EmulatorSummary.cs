@@ -35,6 +35,8 @@ public static class EmulatorSummary
         }
         sb.AppendLine(string.Create(inv, $"  STS on \"/\" (AssumeRole, AssumeRoleWithOIDC), sessions of {o.StsSessionSeconds} s; roles {string.Join(", ", o.StsRoles)}; denied {string.Join(", ", o.StsDeniedRoles)}."));
         sb.AppendLine("  OIDC providers " + string.Join(", ", o.OidcProviders) + " (demo token in EmulatorDefaults.cs); credentials URI on " + EmulatorDefaults.CredentialsUriPath + ".");
+        sb.AppendLine(string.Create(inv,
+            $"  Receipt queues: QueryTokenForMnsQueue on \"/\" (tokens live {o.TokenLifetimeSeconds} s), MNS on /queues/{{queue}}/messages; {EmulatorDefaults.RecordingQueue} ({o.Receipts} receipts), {EmulatorDefaults.ReportQueue}; visibility {o.VisibilityTimeoutSeconds} s, polling wait {o.PollingWaitSeconds} s."));
         var f = o.Faults;
         if (f.Api5xxRate > 0 || f.ApiThrottleRate > 0 || f.ApiSystemErrorRate > 0 || f.ApiResetRate > 0 || f.ApiStallRate > 0 ||
             f.Download5xxRate > 0 || f.DownloadTruncateRate > 0 || f.DownloadStallRate > 0 || f.ApiEndlessErrorRate > 0 ||
