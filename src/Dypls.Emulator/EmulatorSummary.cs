@@ -45,6 +45,11 @@ public static class EmulatorSummary
             sb.AppendLine(string.Create(inv,
                 $"  Fault rates (seed {f.Seed}): API 5xx {f.Api5xxRate}, throttle {f.ApiThrottleRate}, system error {f.ApiSystemErrorRate}, reset {f.ApiResetRate}, stall {f.ApiStallRate}; downloads 5xx {f.Download5xxRate}, truncate {f.DownloadTruncateRate}, stall {f.DownloadStallRate}; API endless error {f.ApiEndlessErrorRate}; downloads endless 403 {f.DownloadEndless403Rate}, header stall {f.DownloadHeaderStallRate}, corrupt {f.DownloadCorruptRate}."));
         }
+        if (f.Mns5xxRate > 0 || f.MnsResetRate > 0 || f.MnsSlowRate > 0 || f.MnsDeniedQueue is not null)
+        {
+            sb.AppendLine(string.Create(inv,
+                $"  MNS faults (seed {f.Seed}): 5xx {f.Mns5xxRate}, reset {f.MnsResetRate}, slow {f.MnsSlowRate} ({f.MnsSlowMs} ms); denied queue {f.MnsDeniedQueue ?? "none"}."));
+        }
         if (f.RamDenyAll)
         {
             sb.AppendLine("  RAM denies every key: authenticated calls answer 403 Forbidden.RAM.");
