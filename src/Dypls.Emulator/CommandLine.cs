@@ -94,7 +94,8 @@ public static class CommandLine
         LTAI5tDyplsDeniedKey01, which RAM denies (403 Forbidden.RAM); their secrets are in EmulatorDefaults.cs. CallIds starting with "norecord" and PoolKey NOPOOL give
         product errors. Test hooks: GET /_emulator/stats, POST /_emulator/reset,
         GET /_emulator/recording?CallId=..., GET|POST /_emulator/settings,
-        GET|HEAD /_emulator/object/<any name>?CallId=...&contentType=....
+        GET|HEAD /_emulator/object/<any name>?CallId=...&contentType=...,
+        GET|POST /_emulator/queues/<name> (receipt queues; see README "Receipt queues").
         """;
 
     /// <summary>Parsed options, or null with a message when the command line is wrong or asks for help.</summary>

@@ -35,6 +35,8 @@ public static class EmulatorSummary
         }
         sb.AppendLine(string.Create(inv, $"  STS on \"/\" (AssumeRole, AssumeRoleWithOIDC), sessions of {o.StsSessionSeconds} s; roles {string.Join(", ", o.StsRoles)}; denied {string.Join(", ", o.StsDeniedRoles)}."));
         sb.AppendLine("  OIDC providers " + string.Join(", ", o.OidcProviders) + " (demo token in EmulatorDefaults.cs); credentials URI on " + EmulatorDefaults.CredentialsUriPath + ".");
+        sb.AppendLine(string.Create(inv,
+            $"  Receipt queues: QueryTokenForMnsQueue on \"/\" (tokens live {o.TokenLifetimeSeconds} s), MNS on /queues/{{queue}}/messages; {EmulatorDefaults.RecordingQueue} ({o.Receipts} receipts), {EmulatorDefaults.ReportQueue}; visibility {o.VisibilityTimeoutSeconds} s, polling wait {o.PollingWaitSeconds} s."));
         var f = o.Faults;
         if (f.Api5xxRate > 0 || f.ApiThrottleRate > 0 || f.ApiSystemErrorRate > 0 || f.ApiResetRate > 0 || f.ApiStallRate > 0 ||
             f.Download5xxRate > 0 || f.DownloadTruncateRate > 0 || f.DownloadStallRate > 0 || f.ApiEndlessErrorRate > 0 ||
@@ -42,6 +44,11 @@ public static class EmulatorSummary
         {
             sb.AppendLine(string.Create(inv,
                 $"  Fault rates (seed {f.Seed}): API 5xx {f.Api5xxRate}, throttle {f.ApiThrottleRate}, system error {f.ApiSystemErrorRate}, reset {f.ApiResetRate}, stall {f.ApiStallRate}; downloads 5xx {f.Download5xxRate}, truncate {f.DownloadTruncateRate}, stall {f.DownloadStallRate}; API endless error {f.ApiEndlessErrorRate}; downloads endless 403 {f.DownloadEndless403Rate}, header stall {f.DownloadHeaderStallRate}, corrupt {f.DownloadCorruptRate}."));
+        }
+        if (f.Mns5xxRate > 0 || f.MnsResetRate > 0 || f.MnsSlowRate > 0 || f.MnsDeniedQueue is not null)
+        {
+            sb.AppendLine(string.Create(inv,
+                $"  MNS faults (seed {f.Seed}): 5xx {f.Mns5xxRate}, reset {f.MnsResetRate}, slow {f.MnsSlowRate} ({f.MnsSlowMs} ms); denied queue {f.MnsDeniedQueue ?? "none"}."));
         }
         if (f.RamDenyAll)
         {

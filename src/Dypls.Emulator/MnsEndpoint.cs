@@ -106,6 +106,11 @@ internal sealed partial class MnsEndpoint
             _stats.MnsDeleteRequest();
             if (target["ReceiptHandle"] is { } handle)
             {
+                if (handle.Length == 0)
+                {
+                    await WriteErrorAsync(context, MnsError.MissingReceiptHandle(), requestId);
+                    return;
+                }
                 await DeleteAsync(context, queue, handle, requestId);
             }
             else

@@ -166,10 +166,13 @@ internal sealed class MnsQueue
         }
     }
 
-    /// <summary>Only the message's latest handle, and only while the message is invisible, is honoured.</summary>
+    /// <summary>
+    /// Only the message's latest handle (older ones left the index when it was issued), and only while the message is
+    /// invisible, is honoured.
+    /// </summary>
     private bool TryCurrent(string handle, DateTimeOffset now, out MnsMessage message)
     {
-        if (_byHandle.TryGetValue(handle, out message!) && message.CurrentHandle == handle && message.VisibleAt > now)
+        if (_byHandle.TryGetValue(handle, out message!) && message.VisibleAt > now)
         {
             return true;
         }

@@ -128,6 +128,7 @@ public sealed class EmulatorMnsTests
         Assert.All(handles, h => Assert.True(h.Contains('+') && h.Contains('/') && h.EndsWith('='), h));
         // Raw, as every SDK sends it.
         Assert.Equal(HttpStatusCode.NoContent, (await mns.DeleteAsync(Queue, handles[0])).Status);
+        Assert.Equal("MissingReceiptHandle", (await mns.DeleteAsync(Queue, string.Empty)).ErrorCode);
         // Percent-encoded is decoded to the same handle.
         Assert.Equal(HttpStatusCode.NoContent, (await mns.DeleteAsync(Queue, Uri.EscapeDataString(handles[1]))).Status);
         // A client that turned '+' into a space sends another handle, which is not one of ours.
