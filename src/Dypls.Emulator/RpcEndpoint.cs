@@ -192,7 +192,9 @@ internal sealed class RpcEndpoint
         {
             return (invalid, "Parameter CallTime must be yyyy-MM-dd HH:mm:ss (China Standard Time, UTC+8).", null);
         }
-        if (poolKey.Length == 0)
+        // Older accounts name the pool by its ProductType (the page calls it deprecated): either identifies the calls.
+        var productType = parameters.GetValueOrDefault("ProductType", string.Empty);
+        if (poolKey.Length == 0 && productType.Length == 0)
         {
             return (invalid, "Parameter PoolKey is required.", null);
         }

@@ -55,6 +55,25 @@ Describe 'Import-Csv | Get-DyplsRecordUrl' {
         $out[1].PoolKey | Should -Be 'FC2'
     }
 
+    It 'takes a ProductType column in place of PoolKey (older accounts), for both cmdlets, and sends it' {
+        $csv = Join-Path $script:Tmp 'product-type.csv'
+        @([pscustomobject]@{ CallId = 'pt-1'; CallTime = $script:Now; ProductType = 'AXB_170' }) | Export-Csv $csv -NoTypeInformation
+        Reset-Stats
+        $url = @(Import-Csv $csv | Get-DyplsRecordUrl -Endpoint $script:Endpoint -Credential $script:Cred -ErrorVariable errs -ErrorAction SilentlyContinue)
+        $errs.Count | Should -Be 0 -Because "$errs"
+        $url.Count | Should -Be 1
+        $url[0].ProductType | Should -Be 'AXB_170'
+        $url[0].PoolKey | Should -BeNullOrEmpty
+        $dest = Join-Path $script:Tmp ([guid]::NewGuid().ToString('N'))
+        $saved = @(Import-Csv $csv | Save-DyplsRecording -Destination $dest -FileNameTemplate '{PoolKey}/{CallId}' -Endpoint $script:Endpoint -Credential $script:Cred)
+        $saved[0].Status | Should -Be 'Downloaded'
+        $saved[0].Path | Should -BeLike (Join-Path $dest 'AXB_170' 'pt-1.*')
+        (Get-Stats).apiSucceeded | Should -Be 2
+        # Neither: the row says what is missing.
+        $null = [pscustomobject]@{ CallId = 'pt-2'; CallTime = $script:Now } | Get-DyplsRecordUrl -Endpoint $script:Endpoint -Credential $script:Cred -ErrorVariable none -ErrorAction SilentlyContinue
+        $none[0].FullyQualifiedErrorId | Should -BeLike 'MissingPoolKey,*'
+    }
+
     It 'converts [datetime] and [datetimeoffset] to Beijing time' {
         $utc = [datetime]::SpecifyKind([datetime]::UtcNow.AddHours(-3), 'Utc')
         $utc = $utc.AddTicks(-($utc.Ticks % [TimeSpan]::TicksPerSecond))

@@ -59,7 +59,11 @@ namespace Dypls.Api
         /// <summary>Receives safe, human-readable trace lines (no secrets, URLs redacted). Called from any thread.</summary>
         public Action<string>? Trace { get; set; }
 
-        public Task<RecordFileUrl> QueryRecordFileDownloadUrlAsync(string callId, string callTime, string poolKey, CancellationToken cancellationToken)
+        public Task<RecordFileUrl> QueryRecordFileDownloadUrlAsync(string callId, string callTime, string poolKey, CancellationToken cancellationToken) =>
+            QueryRecordFileDownloadUrlAsync(callId, callTime, poolKey, null, cancellationToken);
+
+        /// <param name="poolKey">The pool key; may be empty when <paramref name="productType"/> is given (older accounts).</param>
+        public Task<RecordFileUrl> QueryRecordFileDownloadUrlAsync(string callId, string callTime, string poolKey, string? productType, CancellationToken cancellationToken)
         {
             var parameters = new Dictionary<string, string>(StringComparer.Ordinal)
             {
@@ -68,8 +72,9 @@ namespace Dypls.Api
                 ["Format"] = "JSON",
                 ["CallId"] = callId,
                 ["CallTime"] = callTime,
-                ["PoolKey"] = poolKey,
             };
+            if (!string.IsNullOrEmpty(poolKey)) parameters["PoolKey"] = poolKey;
+            if (!string.IsNullOrEmpty(productType)) parameters["ProductType"] = productType!;
             return CallAsync(parameters, ReadDownloadUrl, cancellationToken);
         }
 

@@ -57,12 +57,12 @@ namespace Dypls.Downloads
             string finalBase;
             try
             {
-                finalBase = Path.GetFullPath(Path.Combine(_destination, _template.Render(callId, call.CallTime, call.PoolKey)));
+                finalBase = Path.GetFullPath(Path.Combine(_destination, _template.Render(callId, call.CallTime, call.PoolName)));
             }
             catch (Exception ex) when (ex is ArgumentException || ex is PathTooLongException || ex is NotSupportedException)
             {
                 return SavePlan.Invalid(new DyplsException("InvalidFileName", $"CallId '{MessageText.Shorten(callId)}' gives no usable file name: {ex.Message}" +
-                    StorageErrors.PathTooLongAdvice(ex, Path.Combine(_destination, _template.Render(callId, call.CallTime, call.PoolKey))), ex, category: FailureCategory.InvalidArgument));
+                    StorageErrors.PathTooLongAdvice(ex, Path.Combine(_destination, _template.Render(callId, call.CallTime, call.PoolName))), ex, category: FailureCategory.InvalidArgument));
             }
             // Belt and braces: the sanitizer already keeps every segment inside the destination.
             if (!finalBase.StartsWith(_root, StringComparison.Ordinal))

@@ -12,6 +12,9 @@ namespace Dypls.Models
 
         public string PoolKey { get; set; } = string.Empty;
 
+        /// <summary>Older accounts' ProductType, when the row gave one.</summary>
+        public string? ProductType { get; set; }
+
         public string Url { get; set; } = string.Empty;
 
         public DateTimeOffset ExpiresAt { get; set; }
@@ -29,6 +32,7 @@ namespace Dypls.Models
             CallId = call.CallId,
             CallTime = call.CallTimeText,
             PoolKey = call.PoolKey,
+            ProductType = call.ProductType,
             Url = answer.DownloadUrl,
             ExpiresAt = answer.ExpiresAt,
             RequestId = answer.RequestId,

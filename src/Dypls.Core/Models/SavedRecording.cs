@@ -13,6 +13,9 @@ namespace Dypls.Models
 
         public string PoolKey { get; set; } = string.Empty;
 
+        /// <summary>Older accounts' ProductType, when the row gave one.</summary>
+        public string? ProductType { get; set; }
+
         public DownloadStatus Status { get; set; }
 
         /// <summary>Full path of the recording on disk.</summary>
@@ -42,6 +45,7 @@ namespace Dypls.Models
             CallId = call.CallId,
             CallTime = call.CallTimeText,
             PoolKey = call.PoolKey,
+            ProductType = call.ProductType,
             Status = result.Status,
             Path = result.Path,
             Length = result.Length,
@@ -58,6 +62,7 @@ namespace Dypls.Models
             CallId = call.CallId,
             CallTime = call.CallTimeText,
             PoolKey = call.PoolKey,
+            ProductType = call.ProductType,
             Status = DownloadStatus.Skipped,
             Path = path,
             Length = new System.IO.FileInfo(path).Length,
@@ -69,6 +74,7 @@ namespace Dypls.Models
             CallId = call.CallId,
             CallTime = call.CallTimeText,
             PoolKey = call.PoolKey,
+            ProductType = call.ProductType,
             Status = DownloadStatus.NoRecording,
         };
 
@@ -78,6 +84,7 @@ namespace Dypls.Models
             CallId = call.CallId,
             CallTime = call.CallTimeText,
             PoolKey = call.PoolKey,
+            ProductType = call.ProductType,
             Status = DownloadStatus.Skipped,
             Path = original.Path,
             Length = original.Length,

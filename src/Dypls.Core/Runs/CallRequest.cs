@@ -12,11 +12,12 @@ namespace Dypls.Runs
     /// </summary>
     internal sealed class CallRequest
     {
-        private CallRequest(string callId, DateTimeOffset callTime, string poolKey)
+        private CallRequest(string callId, DateTimeOffset callTime, string poolKey, string? productType)
         {
             CallId = callId;
             CallTime = callTime;
             PoolKey = poolKey;
+            ProductType = productType;
         }
 
         public string CallId { get; }
@@ -24,7 +25,14 @@ namespace Dypls.Runs
         /// <summary>When the call started, at the Beijing offset (UTC+8).</summary>
         public DateTimeOffset CallTime { get; }
 
+        /// <summary>Empty when only <see cref="ProductType"/> names the pool.</summary>
         public string PoolKey { get; }
+
+        /// <summary>The pool's product type (older accounts, in place of PoolKey), or null.</summary>
+        public string? ProductType { get; }
+
+        /// <summary>What names the pool in file names ({PoolKey}): the PoolKey, else the ProductType.</summary>
+        public string PoolName => PoolKey.Length > 0 ? PoolKey : ProductType ?? string.Empty;
 
         /// <summary>The call time as the service writes it: "yyyy-MM-dd HH:mm:ss", Beijing time.</summary>
         public string CallTimeText => Time.CallTime.Format(CallTime);
@@ -39,7 +47,8 @@ namespace Dypls.Runs
 
         /// <param name="callTime">Any form <see cref="Time.CallTime"/> takes (unwrapped from PowerShell's PSObject by the caller).</param>
         /// <param name="columnNames">The input row's property names, read only when CallId is missing (to recognise a mis-decoded CSV).</param>
-        public static CallRequest Parse(string? callId, object? callTime, string? poolKey, Func<IEnumerable<string>>? columnNames = null)
+        /// <param name="productType">Older accounts' ProductType, which may stand in for the PoolKey.</param>
+        public static CallRequest Parse(string? callId, object? callTime, string? poolKey, Func<IEnumerable<string>>? columnNames = null, string? productType = null)
         {
             var id = (callId ?? string.Empty).Trim();
             if (id.Length == 0)
@@ -53,8 +62,13 @@ namespace Dypls.Runs
             }
 
             var key = (poolKey ?? string.Empty).Trim();
+            var product = (productType ?? string.Empty).Trim();
+            if (product.Length > MaxPoolKeyLength || product.Any(char.IsControl))
+                throw new DyplsException("InvalidProductType", $"CallId '{MessageText.Shorten(id)}': ProductType '{MessageText.Shorten(product)}' cannot be one (too long, or a control character).", category: FailureCategory.InvalidArgument);
+            if (key.Length == 0 && product.Length > 0)
+                return new CallRequest(id, Time.CallTime.ToBeijing(callTime), string.Empty, product);
             if (key.Length == 0)
-                throw new DyplsException("MissingPoolKey", $"CallId '{MessageText.Shorten(id)}' has no PoolKey. Add a PoolKey column, or give -PoolKey (or $PSDefaultParameterValues['*-Dypls*:PoolKey']).", category: FailureCategory.InvalidArgument);
+                throw new DyplsException("MissingPoolKey", $"CallId '{MessageText.Shorten(id)}' has no PoolKey. Add a PoolKey column, or give -PoolKey (or $PSDefaultParameterValues['*-Dypls*:PoolKey']); older accounts may give -ProductType instead.", category: FailureCategory.InvalidArgument);
             if (key.Length > MaxPoolKeyLength)
                 throw new DyplsException("InvalidPoolKey", $"CallId '{MessageText.Shorten(id)}': PoolKey '{MessageText.Shorten(key)}' is {key.Length} characters long; pool keys are short codes such as FC100000012345.", category: FailureCategory.InvalidArgument);
             foreach (var c in key)
@@ -63,7 +77,7 @@ namespace Dypls.Runs
                     throw new DyplsException("InvalidPoolKey", $"CallId '{MessageText.Shorten(id)}': PoolKey '{MessageText.Shorten(key)}' contains a control character (such as a line break or NUL); check the CSV's quoting.", category: FailureCategory.InvalidArgument);
             }
 
-            return new CallRequest(id, Time.CallTime.ToBeijing(callTime), key);
+            return new CallRequest(id, Time.CallTime.ToBeijing(callTime), key, product.Length == 0 ? null : product);
         }
 
         private static DyplsException MissingCallId(IEnumerable<string>? columnNames)

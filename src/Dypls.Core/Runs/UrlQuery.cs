@@ -25,7 +25,7 @@ namespace Dypls.Runs
         public Task<RecordFileUrl> QueryAsync(CallRequest call, CancellationToken cancellationToken) => _lane.RunAsync(async _ =>
         {
             _trace?.Invoke($"CallId '{call.CallIdForDisplay}': querying the download URL.");
-            var url = await _client.QueryRecordFileDownloadUrlAsync(call.CallId, call.CallTimeText, call.PoolKey, cancellationToken).ConfigureAwait(false);
+            var url = await _client.QueryRecordFileDownloadUrlAsync(call.CallId, call.CallTimeText, call.PoolKey, call.ProductType, cancellationToken).ConfigureAwait(false);
             _trace?.Invoke($"CallId '{call.CallIdForDisplay}': {Redaction.RedactUrl(url.DownloadUrl)} (expires {url.ExpiresAt:u}, RequestId {url.RequestId}).");
             return url;
         }, cancellationToken);

@@ -33,6 +33,12 @@ namespace Dypls.Commands
         [AllowEmptyString]
         public string PoolKey { get; set; } = string.Empty;
 
+        /// <summary>Older accounts' ProductType (such as AXB_170), which stands in for a missing PoolKey.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Alias("product_type")]
+        [AllowNull, AllowEmptyString]
+        public string? ProductType { get; set; }
+
         /// <summary>Whole input row, kept only to be the TargetObject of that row's error.</summary>
         [Parameter(ValueFromPipeline = true, DontShow = true)]
         public PSObject? InputObject { get; set; }
@@ -82,7 +88,7 @@ namespace Dypls.Commands
             CallRequest call;
             try
             {
-                call = CallRequest.Parse(CallId, Unwrap(CallTime), PoolKey, () => InputObject?.Properties.Select(p => p.Name) ?? Enumerable.Empty<string>());
+                call = CallRequest.Parse(CallId, Unwrap(CallTime), PoolKey, () => InputObject?.Properties.Select(p => p.Name) ?? Enumerable.Empty<string>(), ProductType);
             }
             catch (DyplsException ex)
             {
