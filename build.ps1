@@ -337,6 +337,7 @@ switch ($Task) {
     'Bench' {
         Invoke-Build
         & (Join-Path $Root 'tests/bench/Invoke-Bench.ps1') -Rows $BenchRows
+        & (Join-Path $Root 'tests/bench/Invoke-ReceiptBench.ps1')
         # Near, far and thin networks: -ThrottleLimit Auto against a sweep of fixed values and the SDK peer.
         & (Join-Path $Root 'tests/bench/Invoke-NetworkProfiles.ps1')
     }

@@ -157,6 +157,8 @@ public sealed class EmulatorServer : IAsyncDisposable
         // The MNS queue API shares the port: its own paths, its own signature (see MnsEndpoint).
         app.MapMethods("/queues/{queue}/messages", MnsMethods, mns.HandleAsync);
         app.MapGet("/_emulator/sts-keys", control.StsKeys);
+        // The queue tokens minted so far, secrets included, so a test can search its logs for them.
+        app.MapGet("/_emulator/mns-tokens", () => Results.Json(mnsTokens.All.Select(t => new { accessKeyId = t.AccessKeyId, accessKeySecret = t.AccessKeySecret, securityToken = t.SecurityToken })));
         app.MapMethods("/" + EmulatorDefaults.Bucket + "/{**objectName}", GetHead, oss.HandleAsync);
         app.MapGet("/_emulator/stats", control.Stats);
         app.MapPost("/_emulator/reset", control.Reset);

@@ -8,6 +8,9 @@ public sealed class MnsTokenStore
     private const int Capacity = 100_000;
     private readonly ConcurrentDictionary<string, MnsToken> _tokens = new(StringComparer.Ordinal);
 
+    /// <summary>Every token kept, secrets included (for tests that search their logs for them).</summary>
+    public IReadOnlyList<MnsToken> All => _tokens.Values.ToList();
+
     public MnsToken? Find(string accessKeyId) => _tokens.TryGetValue(accessKeyId, out var token) ? token : null;
 
     /// <summary>A fresh key, secret and token; times in whole seconds, since ExpireTime is written to the second.</summary>

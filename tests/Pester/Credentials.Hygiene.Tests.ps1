@@ -199,4 +199,33 @@ role_arn = $($script:Sts.RoleArn)
         $text | Should -Not -Match ([regex]::Escape($signature))
         $text | Should -Not -Match ([regex]::Escape([uri]::UnescapeDataString($signature)))
     }
+
+    It 'Receive-DyplsReceipt | Save-DyplsRecording -Verbose -Debug never writes the queue token''s secret or security token, the key''s secret or a URL signature' {
+        $base = $script:Endpoint.TrimEnd('/')
+        $queue = 'Alicom-Queue-4242424242-SecretRecording'
+        $null = Invoke-RestMethod -Method Post -Uri "$base/_emulator/queues/$queue" -ContentType 'application/json' -Body '{"count":5,"callIdPrefix":"hy"}'
+        $sec = ConvertTo-SecureString $script:Keys.AccessKeySecret -AsPlainText -Force
+        $dest = Join-Path ([IO.Path]::GetTempPath()) ('dypls-hygiene-' + [guid]::NewGuid().ToString('N'))
+        $common = @{ Endpoint = $script:Endpoint; AccessKeyId = $script:Keys.AccessKeyId; AccessKeySecret = $sec }
+        # Every stream of both cmdlets, while only receipts flow between them.
+        $all = & { Receive-DyplsReceipt -QueueName $queue -QueueEndpoint $script:Endpoint @common -Verbose -Debug |
+                Save-DyplsRecording -Destination $dest @common -Verbose -Debug } *>&1
+        $saved = @($all | Where-Object { $_ -is [Dypls.Models.SavedRecording] })
+        $saved.Count | Should -Be 5
+        $tokens = @(Invoke-RestMethod -Uri "$base/_emulator/mns-tokens")
+        $tokens.Count | Should -BeGreaterThan 0
+        $text = ($all | Where-Object { $_ -isnot [Dypls.Models.SavedRecording] } | Out-String) + ($saved | Format-Table | Out-String) + ($Error | Out-String)
+        $text | Should -Match 'hy000001'
+        $text | Should -Not -Match ([regex]::Escape($script:Keys.AccessKeySecret))
+        foreach ($t in $tokens) {
+            $text | Should -Not -Match ([regex]::Escape($t.accessKeySecret))
+            $text | Should -Not -Match ([regex]::Escape($t.securityToken))
+        }
+        foreach ($s in $saved) {
+            $signature = [regex]::Match($s.Url, 'Signature=([^&]+)').Groups[1].Value
+            $signature | Should -Not -BeNullOrEmpty
+            $text | Should -Not -Match ([regex]::Escape($signature))
+        }
+        Remove-Item -Recurse -Force $dest -ErrorAction SilentlyContinue
+    }
 }

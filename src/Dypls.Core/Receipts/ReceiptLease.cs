@@ -25,9 +25,17 @@ namespace Dypls.Receipts
             var seconds = Math.Round(message.Visibility.TotalSeconds);
             ExtendBySeconds = (int)Math.Max(2, Math.Min(300, double.IsNaN(seconds) ? 30 : seconds));
             _unsettled = Math.Max(1, records);
+            HoldUntil = message.VisibleAgainAt + MaxHold;
         }
 
         public string MessageId { get; }
+
+        // A row ends long before this (a download URL lasts 2 hours); past it the message is no longer held out of its queue,
+        // so that a receipt whose consumer vanished without settling it comes back.
+        private static readonly TimeSpan MaxHold = TimeSpan.FromHours(2);
+
+        /// <summary>Until when the visibility may be extended.</summary>
+        public DateTimeOffset HoldUntil { get; }
 
         /// <summary>Seconds of visibility each extension asks for.</summary>
         public int ExtendBySeconds { get; }

@@ -70,6 +70,9 @@ namespace Dypls.Receipts
         public int Extensions => Volatile.Read(ref _extensions);
         public int DeleteRequests => Volatile.Read(ref _deleteRequests);
 
+        /// <summary>Queues a verbose line (from any thread) for a pipeline thread to write.</summary>
+        public void Log(string line) => _log.Enqueue(line);
+
         /// <summary>Verbose lines from the ledger's task, for a pipeline thread to write.</summary>
         public bool TryTakeLine(out string line) => _log.TryDequeue(out line!);
 
@@ -243,12 +246,24 @@ namespace Dypls.Receipts
             _log.Enqueue($"Deleted {batch.Count - failed.Count} receipt(s) from {_queue.QueueName} in one request.");
         }
 
+        // Extensions in flight at once: a few, so that many receipts due together are extended in time over a slow link.
+        private const int ExtensionsAtOnce = 8;
+
         private async Task ExtendDueAsync(CancellationToken token)
         {
             var now = _clock();
+            var due = new List<ReceiptLease>();
             foreach (var lease in _out.Keys)
             {
-                if (lease.Settled || lease.Lost) continue;
+                if (lease.Settled) continue;
+                if (now >= lease.HoldUntil)
+                {
+                    lease.Lost = true;
+                    _log.Enqueue($"Receipt {lease.MessageId}: held out of the queue for its longest time without being settled; it goes back.");
+                    Forget(lease, acknowledged: false);
+                    continue;
+                }
+                if (lease.Lost) continue;
                 // Extend with time to spare: a third of the visibility, at least 2 seconds, before it runs out.
                 var margin = TimeSpan.FromSeconds(Math.Max(2.0, lease.ExtendBySeconds / 3.0));
                 if (lease.VisibleAgainAt - now > margin) continue;
@@ -259,18 +274,27 @@ namespace Dypls.Receipts
                     _log.Enqueue($"Receipt {lease.MessageId}: its visibility ran out before it could be extended; it may come back.");
                     continue;
                 }
-                try
-                {
-                    var changed = await _queue.ChangeVisibilityAsync(lease.Handle, lease.ExtendBySeconds, token).ConfigureAwait(false);
-                    lease.Extended(changed.ReceiptHandle, changed.VisibleAgainAt);
-                    Interlocked.Increment(ref _extensions);
-                }
-                catch (MnsException ex) when (!ex.StopsRun || ex.Code == "MessageNotExist")
-                {
-                    lease.Lost = true;
-                    Interlocked.Increment(ref _lost);
-                    _log.Enqueue($"Receipt {lease.MessageId}: its visibility could not be extended ({ex.Code ?? ex.ErrorId}); it may come back.");
-                }
+                due.Add(lease);
+            }
+            for (var i = 0; i < due.Count; i += ExtensionsAtOnce)
+            {
+                await Task.WhenAll(due.Skip(i).Take(ExtensionsAtOnce).Select(l => ExtendAsync(l, token))).ConfigureAwait(false);
+            }
+        }
+
+        private async Task ExtendAsync(ReceiptLease lease, CancellationToken token)
+        {
+            try
+            {
+                var changed = await _queue.ChangeVisibilityAsync(lease.Handle, lease.ExtendBySeconds, token).ConfigureAwait(false);
+                lease.Extended(changed.ReceiptHandle, changed.VisibleAgainAt);
+                Interlocked.Increment(ref _extensions);
+            }
+            catch (MnsException ex)
+            {
+                lease.Lost = true;
+                Interlocked.Increment(ref _lost);
+                _log.Enqueue($"Receipt {lease.MessageId}: its visibility could not be extended ({ex.Code ?? ex.ErrorId}); it may come back.");
             }
         }
 

@@ -95,6 +95,9 @@ namespace Dypls.Commands
                 return;
             }
             _ledger = new ReceiptLedger(_queue, MaxInFlight);
+            // The token source and the queue client work on the ledger's task too: their lines go through it.
+            _tokens.Trace = _ledger.Log;
+            _queue.Trace = _ledger.Log;
             WriteDebug($"Queue: {_queue.Endpoint}queues/{queueName} ({_messageType}).");
             try
             {
@@ -152,9 +155,16 @@ namespace Dypls.Commands
                         }
                         if (receipt.CallId.Length == 0)
                             WriteWarning($"Receipt {receipt.MessageId} of {queueName} has no call_id the module can read; it is passed on as it is (its row fails, and after -MaxDeliveries it goes to the dead-letter file).");
-                        WriteObject(receipt);
-                        // Nobody downstream took it on (it was displayed, filtered or kept): it comes back when its visibility ends.
-                        receipt.ReleaseIfUnclaimed();
+                        try
+                        {
+                            WriteObject(receipt);
+                        }
+                        finally
+                        {
+                            // Nobody downstream took it on (it was displayed, filtered or kept, or downstream stopped): it
+                            // comes back when its visibility ends.
+                            receipt.ReleaseIfUnclaimed();
+                        }
                         written++;
                     }
                 }

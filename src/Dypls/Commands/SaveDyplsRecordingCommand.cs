@@ -117,6 +117,7 @@ namespace Dypls.Commands
             }
             catch (DyplsException ex) when (ex.StopsRun)
             {
+                completion?.Release();
                 ThrowTerminatingError(Record(ex, row));
             }
         }
