@@ -68,7 +68,8 @@ Describe '<Name> help' -ForEach $script:Cmdlets {
 Describe 'Runnable help examples against the emulator' {
     BeforeAll {
         # Fixed dates in examples stay valid: the emulator keeps every recording.
-        $script:Emu = Start-DyplsEmulator -ArgumentList '--retention-days', '100000'
+        # Receipts in the demo queue for the receipt cmdlets' examples.
+        $script:Emu = Start-DyplsEmulator -ArgumentList '--retention-days', '100000', '--receipts', '200'
         $keys = Get-DyplsDemoKeys
         $root = Join-Path ([IO.Path]::GetTempPath()) ("dypls-help-" + [guid]::NewGuid().ToString('N'))
         $homeDir = Join-Path $root 'home'; $work = Join-Path $root 'work'
@@ -103,6 +104,7 @@ Describe 'Runnable help examples against the emulator' {
             $results = foreach ($e in (Get-Content -Raw $env:DYPLS_HELP_EXAMPLES | ConvertFrom-Json)) {
                 $PSDefaultParameterValues.Clear()
                 $PSDefaultParameterValues['*-Dypls*:Endpoint'] = $env:DYPLS_HELP_ENDPOINT
+                $PSDefaultParameterValues['*-Dypls*:QueueEndpoint'] = $env:DYPLS_HELP_ENDPOINT
                 $PSDefaultParameterValues['*-Dypls*:Credential'] = $demo
                 $ProgressPreference = 'SilentlyContinue'
                 $err = $null; $out = @()
