@@ -270,6 +270,50 @@ Receive-DyplsReceipt -QueueName '$queue' -Endpoint '$($script:Emu.BaseUrl)' -Que
     }
 }
 
+Describe 'SecretReport receipts' {
+    BeforeEach { Reset-DyplsEmulatorStats $script:Emu; Set-EmulatorSetting $script:Defaults }
+
+    It 'a report saves from its own record_url without an API call, and a report of a call without a recording is acknowledged as NoRecording' {
+        $queue = 'Alicom-Queue-{0}-SecretReport' -f (Get-Random -Minimum 1000000000 -Maximum 9999999999)
+        $added = Add-Receipts $queue @{ count = 5; callIdPrefix = 'rp'; messageType = 'SecretReport' }
+        $time = [DateTimeOffset]::UtcNow.AddHours(-1).ToOffset([TimeSpan]::FromHours(8)).ToString('yyyy-MM-dd HH:mm:ss')
+        $none = '{"pool_key":"FC100000012345","sub_id":7,"call_id":"rp-unrecorded","call_time":"' + $time + '","record_url":"","release_cause":16}'
+        $null = Add-Receipts $queue @{ bodies = @($none); messageType = 'SecretReport' }
+        $dest = New-Dest
+        $saved = @(Receive-DyplsReceipt -QueueName $queue | Save-DyplsRecording -Destination $dest -ErrorVariable errs -ErrorAction SilentlyContinue)
+        $errs.Count | Should -Be 0 -Because (($errs | ForEach-Object { "$_" }) -join "`n")
+        $saved.Count | Should -Be 6
+        @($saved | Where-Object Status -eq 'NoRecording' | ForEach-Object CallId) | Should -Be @('rp-unrecorded')
+        @($saved | Where-Object Status -eq 'Downloaded').Count | Should -Be 5
+        @($saved | ForEach-Object ApiCalls | Measure-Object -Sum).Sum | Should -Be 0
+        (Get-Stats).apiRequests | Should -Be 0
+        Assert-AllSaved $dest @($added.callIds)
+        Assert-QueueEmpty $queue
+    }
+}
+
+Describe 'Stopping' {
+    BeforeEach { Reset-DyplsEmulatorStats $script:Emu; Set-EmulatorSetting $script:Defaults }
+
+    It 'Ctrl+C (the pipeline stopped) ends a long poll promptly' {
+        $queue = New-QueueName
+        $null = Add-Receipts $queue @{ count = 0 }
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$(Get-DyplsModulePath)'; Receive-DyplsReceipt -QueueName '$queue' -Duration '00:05:00' -Endpoint '$($script:Emu.BaseUrl)' -QueueEndpoint '$($script:Emu.BaseUrl)' -Credential `$args[0]").AddArgument($script:Cred)
+        $async = $ps.BeginInvoke()
+        # Wait until the long poll is out.
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        while ((Get-Stats).mnsReceives -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        (Get-Stats).mnsReceives | Should -BeGreaterOrEqual 1
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $stop = $ps.BeginStop($null, $null)
+        # A bound, not a timing assertion: without the stop it would poll for five minutes.
+        $stop.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(15)) | Should -BeTrue
+        $async.IsCompleted | Should -BeTrue
+        $ps.Dispose()
+    }
+}
+
 Describe 'The HTTP push form' {
     BeforeEach { Reset-DyplsEmulatorStats $script:Emu; Set-EmulatorSetting $script:Defaults }
 
