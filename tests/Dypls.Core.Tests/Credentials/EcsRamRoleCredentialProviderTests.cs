@@ -30,7 +30,7 @@ public sealed class EcsRamRoleCredentialProviderTests : IAsyncLifetime
         {
             o.EcsMetadataEndpoint = _server.Endpoint;
             o.Clock = () => _now;
-            o.MetadataTimeout = TimeSpan.FromSeconds(2);
+            o.MetadataTimeout = TimeSpan.FromSeconds(10);
             configure?.Invoke(o);
         }));
         Assert.IsType<EcsRamRoleCredentialProvider>(provider);
@@ -196,7 +196,8 @@ public sealed class EcsRamRoleCredentialProviderTests : IAsyncLifetime
     {
         _server.Role = "other-role";
         _t.Env[Env.EcsMetadata] = "my-role";
-        var provider = CredentialChain.Resolve(_t.Options(o => { o.EcsMetadataEndpoint = _server.Endpoint; o.Clock = () => _now; }));
+        // A bound a loaded machine never reaches: this test is about the 404, not the timeout.
+        var provider = CredentialChain.Resolve(_t.Options(o => { o.EcsMetadataEndpoint = _server.Endpoint; o.Clock = () => _now; o.MetadataTimeout = TimeSpan.FromSeconds(20); }));
         var ex = await FailsAsync(provider, CredentialErrorIds.CredentialSourceFailed);
         Assert.Contains("HTTP 404", ex.Message);
         Assert.Contains("'my-role'", ex.Message);
@@ -243,7 +244,7 @@ public sealed class EcsRamRoleCredentialProviderTests : IAsyncLifetime
     {
         _server.Role = "cli-role";
         _t.WithCliFile();
-        var provider = CredentialChain.Resolve(_t.Options(o => { o.ProfileName = "ecs"; o.EcsMetadataEndpoint = _server.Endpoint; o.Clock = () => _now; }));
+        var provider = CredentialChain.Resolve(_t.Options(o => { o.ProfileName = "ecs"; o.EcsMetadataEndpoint = _server.Endpoint; o.Clock = () => _now; o.MetadataTimeout = TimeSpan.FromSeconds(20); }));
         var c = await provider.GetCredentialAsync(CancellationToken.None);
         Assert.StartsWith("STS.ecsKey", c.AccessKeyId);
     }
