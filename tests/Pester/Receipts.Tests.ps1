@@ -153,6 +153,21 @@ Describe 'Receipts that cannot be saved' {
         (Get-Stats).mnsRequests | Should -BeLessOrEqual 2
     }
 
+    It 'a denied token call (<Case>) stops the run once with <ErrorId>, before any queue request' -ForEach @(
+        @{ Case = 'RAM policy denies QueryTokenForMnsQueue'; Denied = $true; Secret = $null; ErrorId = 'ActionDenied'; Advice = 'dybaseapi:QueryTokenForMnsQueue' }
+        @{ Case = 'a wrong AccessKeySecret'; Denied = $false; Secret = 'not-the-secret'; ErrorId = 'AuthenticationFailed'; Advice = 'AccessKeySecret' }
+    ) {
+        $queue = New-QueueName
+        $null = Add-Receipts $queue @{ count = 3; callIdPrefix = 'dn' }
+        $cred = if ($Denied) { New-DyplsDemoCredential -Denied } else { New-DyplsDemoCredential -Secret $Secret }
+        $err = $null
+        try { $null = Receive-DyplsReceipt -QueueName $queue -Credential $cred -ErrorAction Stop | Save-DyplsRecording -Destination (New-Dest) } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
+        "$err" | Should -Match ([regex]::Escape($Advice))
+        (Get-Stats).mnsRequests | Should -Be 0
+        (Get-Queue $queue).total | Should -Be 3
+    }
+
     It 'a queue name that does not exist stops the run once (QueueNotFound)' {
         $err = $null
         try { $null = Receive-DyplsReceipt -QueueName 'Alicom-Queue-9999999999-SecretRecording' -ErrorAction Stop } catch { $err = $_ }

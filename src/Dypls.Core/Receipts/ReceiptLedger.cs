@@ -15,8 +15,9 @@ namespace Dypls.Receipts
     /// </summary>
     internal sealed class ReceiptLedger : IDisposable
     {
-        // How long a settled receipt may wait for others to fill its delete batch.
-        private static readonly TimeSpan DeleteDelay = TimeSpan.FromMilliseconds(250);
+        // How long a settled receipt may wait for others to fill its delete batch: MNS bills per request, and a receipt
+        // whose recording is saved loses nothing by waiting (should the run die, it comes back and is only deleted).
+        private static readonly TimeSpan DeleteDelay = TimeSpan.FromSeconds(2);
         private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(200);
 
         private readonly MnsQueueClient _queue;
@@ -191,14 +192,13 @@ namespace Dypls.Receipts
         private async Task DeleteDueAsync(CancellationToken token)
         {
             if (_toDelete.IsEmpty) return;
-            var now = _clock();
-            if (_oldestDeleteWaiting == null) _oldestDeleteWaiting = now;
-            var due = _toDelete.Count >= MnsQueueClient.MaxBatch || _flushRequested || _receiverDone && _out.Count == _toDelete.Count || now - _oldestDeleteWaiting >= DeleteDelay;
-            if (!due) return;
+            if (_oldestDeleteWaiting == null) _oldestDeleteWaiting = _clock();
             Interlocked.Increment(ref _deleting);
             try
             {
-                while (!_toDelete.IsEmpty)
+                // Full batches go out at once; a partial one only when it must (see PartialBatchDue), so that receipts
+                // settling while a delete is on the wire wait to fill the next batch instead of going out in a small one.
+                while (_toDelete.Count >= MnsQueueClient.MaxBatch || !_toDelete.IsEmpty && PartialBatchDue())
                 {
                     var batch = new List<ReceiptLease>(MnsQueueClient.MaxBatch);
                     while (batch.Count < MnsQueueClient.MaxBatch && _toDelete.TryDequeue(out var lease)) batch.Add(lease);
@@ -209,9 +209,21 @@ namespace Dypls.Receipts
             finally
             {
                 Interlocked.Decrement(ref _deleting);
-                _oldestDeleteWaiting = null;
-                _flushRequested = false;
+                if (_toDelete.IsEmpty)
+                {
+                    _oldestDeleteWaiting = null;
+                    _flushRequested = false;
+                }
             }
+        }
+
+        // A partial batch goes out when asked to (a flush), when nothing else can fill it (the receiver is done and every
+        // receipt out is settled), when it has waited long enough, or when a handle in it is about to run out.
+        private bool PartialBatchDue()
+        {
+            var now = _clock();
+            return _flushRequested || _receiverDone && _out.Count == _toDelete.Count || now - _oldestDeleteWaiting >= DeleteDelay
+                || _toDelete.Any(l => l.VisibleAgainAt - now <= ExtensionMargin(l));
         }
 
         private async Task DeleteAsync(List<ReceiptLease> batch, CancellationToken token)
@@ -264,9 +276,7 @@ namespace Dypls.Receipts
                     continue;
                 }
                 if (lease.Lost) continue;
-                // Extend with time to spare: a third of the visibility, at least 2 seconds, before it runs out.
-                var margin = TimeSpan.FromSeconds(Math.Max(2.0, lease.ExtendBySeconds / 3.0));
-                if (lease.VisibleAgainAt - now > margin) continue;
+                if (lease.VisibleAgainAt - now > ExtensionMargin(lease)) continue;
                 if (lease.VisibleAgainAt <= now)
                 {
                     lease.Lost = true;
@@ -281,6 +291,10 @@ namespace Dypls.Receipts
                 await Task.WhenAll(due.Skip(i).Take(ExtensionsAtOnce).Select(l => ExtendAsync(l, token))).ConfigureAwait(false);
             }
         }
+
+        // Extend with time to spare (and delete a settled receipt before its handle runs out): a third of the
+        // visibility, at least 2 seconds.
+        private static TimeSpan ExtensionMargin(ReceiptLease lease) => TimeSpan.FromSeconds(Math.Max(2.0, lease.ExtendBySeconds / 3.0));
 
         private async Task ExtendAsync(ReceiptLease lease, CancellationToken token)
         {
