@@ -112,71 +112,24 @@ namespace Dypls.Commands
 
         private void Drain(string queueName)
         {
-            var token = _cts.Token;
-            var started = DateTimeOffset.UtcNow;
-            var until = Duration is TimeSpan d ? started + d : (DateTimeOffset?)null;
-            var written = 0;
-            var polls = 0;
-            // A message that comes back during the run (nobody took it on, or its row failed) is not handed out again:
-            // the next run takes it. Otherwise receipts kept only in a variable would keep a drain going for ever.
-            var seen = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
-            while (true)
-            {
-                if (First > 0 && written >= First) break;
-                if (until is DateTimeOffset u && DateTimeOffset.UtcNow >= u) break;
-                var want = Math.Min(MnsQueueClient.MaxBatch, First > 0 ? First - written : MnsQueueClient.MaxBatch);
-                // Receive only as fast as the pipeline settles receipts: wait for room, writing what the ledger says meanwhile.
-                while (!Wait(_ledger!.WaitForRoomAsync(want, TimeSpan.FromSeconds(1), token)))
-                {
-                    WriteLines();
-                    if (until is DateTimeOffset u2 && DateTimeOffset.UtcNow >= u2) return;
-                }
-                var wait = WaitSeconds;
-                if (until is DateTimeOffset u3) wait = (int)Math.Max(0, Math.Min(MnsQueueClient.MaxWaitSeconds, Math.Ceiling((u3 - DateTimeOffset.UtcNow).TotalSeconds)));
-                polls++;
-                var batch = Wait(_queue!.ReceiveAsync(want, wait, token));
-                WriteLines();
-                var fresh = batch.FindAll(m => seen.Add(m.MessageId));
-                if (fresh.Count == 0)
-                {
-                    if (until is null) break;
-                    // Only messages handed out before: wait a little rather than poll in a tight loop.
-                    if (batch.Count > 0) token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
-                    continue;
-                }
-                foreach (var message in fresh)
-                {
-                    foreach (var receipt in ReceiptReader.Read(message, _messageType, queueName, _ledger))
-                    {
-                        if (First > 0 && written >= First)
-                        {
-                            receipt.ReleaseIfUnclaimed();
-                            continue;
-                        }
-                        if (receipt.CallId.Length == 0)
-                            WriteWarning($"Receipt {receipt.MessageId} of {queueName} has no call_id the module can read; it is passed on as it is (its row fails, and after -MaxDeliveries it goes to the dead-letter file).");
-                        try
-                        {
-                            WriteObject(receipt);
-                        }
-                        finally
-                        {
-                            // Nobody downstream took it on (it was displayed, filtered or kept, or downstream stopped): it
-                            // comes back when its visibility ends.
-                            receipt.ReleaseIfUnclaimed();
-                        }
-                        written++;
-                    }
-                }
-            }
-            WriteVerbose($"Received {written} receipt(s) from {queueName} in {polls} poll(s); {_queue!.Requests} queue request(s), {_tokens!.Fetched} token(s).");
-        }
-
-        private T Wait<T>(Task<T> task)
-        {
+            var drain = new ReceiptDrain(_queue!, _ledger!, _messageType);
             try
             {
-                return task.GetAwaiter().GetResult();
+                foreach (var receipt in drain.Receive(First, Duration, WaitSeconds, WriteLines, _cts.Token))
+                {
+                    if (receipt.CallId.Length == 0)
+                        WriteWarning($"Receipt {receipt.MessageId} of {queueName} has no call_id the module can read; it is passed on as it is (its row fails, and after -MaxDeliveries it goes to the dead-letter file).");
+                    try
+                    {
+                        WriteObject(receipt);
+                    }
+                    finally
+                    {
+                        // Nobody downstream took it on (it was displayed, filtered or kept, or downstream stopped): it
+                        // comes back when its visibility ends.
+                        receipt.ReleaseIfUnclaimed();
+                    }
+                }
             }
             catch (OperationCanceledException) when (_cts.IsCancellationRequested)
             {
@@ -185,8 +138,8 @@ namespace Dypls.Commands
             catch (DyplsException ex)
             {
                 ThrowTerminatingError(Record(ex, QueueName));
-                throw; // not reached
             }
+            WriteVerbose($"Received {drain.Yielded} receipt(s) from {queueName} in {drain.Polls} poll(s); {_queue!.Requests} queue request(s), {_tokens!.Fetched} token(s).");
         }
 
         private void WriteLines()
