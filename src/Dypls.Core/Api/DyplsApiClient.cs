@@ -80,13 +80,10 @@ namespace Dypls.Api
 
         private RecordFileUrl? ReadDownloadUrl(JsonElement root, string? requestId, int attempt)
         {
-            if (!(JsonText(root, "DownloadUrl") is string url) || url.Length == 0) return null;
+            if (!(JsonFields.Text(root, "DownloadUrl") is string url) || url.Length == 0) return null;
             var expires = RecordFileUrl.ReadExpires(url) ?? _options.Clock() + RecordFileUrl.DocumentedLifetime;
             return new RecordFileUrl(url, requestId, expires, attempt);
         }
-
-        private static string? JsonText(JsonElement obj, string name) =>
-            obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
         /// <summary>
         /// One RPC call of this client's product, retried as every call is. <paramref name="read"/> turns an OK answer's

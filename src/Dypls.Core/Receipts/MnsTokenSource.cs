@@ -18,8 +18,6 @@ namespace Dypls.Receipts
         public const string Action = "QueryTokenForMnsQueue";
         public const string ApiVersion = "2017-05-25";
 
-        // ExpireTime and CreateTime are Beijing time whatever the caller's zone: the official Java consumer parses them so.
-        private static readonly TimeSpan Beijing = TimeSpan.FromHours(8);
 
         private readonly DyplsApiClient _client;
         private readonly string _messageType;
@@ -96,15 +94,15 @@ namespace Dypls.Receipts
         internal static MnsToken? Read(JsonElement root, DateTimeOffset fetchedAt)
         {
             if (!root.TryGetProperty("MessageTokenDTO", out var dto) || dto.ValueKind != JsonValueKind.Object) return null;
-            var id = Text(dto, "AccessKeyId");
-            var secret = Text(dto, "AccessKeySecret");
-            var securityToken = Text(dto, "SecurityToken");
+            var id = JsonFields.Text(dto, "AccessKeyId");
+            var secret = JsonFields.Text(dto, "AccessKeySecret");
+            var securityToken = JsonFields.Text(dto, "SecurityToken");
             if (string.IsNullOrEmpty(id) || string.IsNullOrEmpty(secret) || string.IsNullOrEmpty(securityToken)) return null;
             // The lifetime is ExpireTime minus CreateTime, both on the server's clock, so a local clock that is off does not
             // shorten or stretch it; without CreateTime, ExpireTime against the local clock; without either, the Node SDKs'
             // assumption of ten minutes.
-            var expires = ParseBeijing(Text(dto, "ExpireTime"));
-            var created = ParseBeijing(Text(dto, "CreateTime"));
+            var expires = ParseBeijing(JsonFields.Text(dto, "ExpireTime"));
+            var created = ParseBeijing(JsonFields.Text(dto, "CreateTime"));
             TimeSpan lifetime;
             if (expires is DateTimeOffset e && created is DateTimeOffset c && e > c) lifetime = e - c;
             else if (expires is DateTimeOffset e2) lifetime = e2 - fetchedAt;
@@ -113,14 +111,15 @@ namespace Dypls.Receipts
             return new MnsToken(id!, secret!, securityToken!, fetchedAt, fetchedAt + lifetime);
         }
 
-        private static string? Text(JsonElement obj, string name) =>
-            obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
+        /// <summary>
+        /// ExpireTime and CreateTime: the service's time format, Beijing time whatever the caller's zone (the official Java
+        /// consumer parses them so). Not <see cref="Time.CallTime.ToBeijing"/>: that refuses times in the future.
+        /// </summary>
         internal static DateTimeOffset? ParseBeijing(string? text)
         {
             if (string.IsNullOrWhiteSpace(text)) return null;
-            if (DateTime.TryParseExact(text!.Trim(), "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
-                return new DateTimeOffset(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), Beijing);
+            if (DateTime.TryParseExact(text!.Trim(), Time.CallTime.ServiceFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+                return new DateTimeOffset(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), Time.CallTime.BeijingOffset);
             return null;
         }
     }
