@@ -16,11 +16,22 @@ namespace Dypls.Receipts
         private readonly HashSet<ReceiptLedger> _ledgers = new HashSet<ReceiptLedger>();
         private DeadLetterFile? _deadLetters;
 
+        /// <summary>
+        /// Takes <paramref name="input"/> on when it is a live receipt not yet taken on (its queue's deletes are then
+        /// flushed by <see cref="Flush"/>); the caller settles it. Pipeline thread.
+        /// </summary>
+        public bool TryTakeOn(object? input, out Receipt receipt)
+        {
+            receipt = (input as Receipt)!;
+            if (receipt?.Lease is null || !receipt.TryClaim()) return false;
+            _ledgers.Add(receipt.Lease.Ledger);
+            return true;
+        }
+
         /// <summary>The completion of <paramref name="input"/> when it is a live receipt not yet taken on; null otherwise. Pipeline thread.</summary>
         public ReceiptCompletion? For(object? input, string destination, int maxDeliveries)
         {
-            if (!(input is Receipt receipt) || receipt.Lease is null || !receipt.TryClaim()) return null;
-            _ledgers.Add(receipt.Lease.Ledger);
+            if (!TryTakeOn(input, out var receipt)) return null;
             _deadLetters ??= new DeadLetterFile(destination);
             return new ReceiptCompletion(receipt, _deadLetters, maxDeliveries, _warnings.Enqueue);
         }

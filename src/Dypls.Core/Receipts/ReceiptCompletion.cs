@@ -25,10 +25,7 @@ namespace Dypls.Receipts
             _warn = warn;
         }
 
-        public void Durable(SavedRecording saved) => Complete();
-
-        /// <summary>The receipt is handled: its message may leave the queue.</summary>
-        public void Complete() => _receipt.Settle(durable: true);
+        public void Durable(SavedRecording saved) => _receipt.Settle(durable: true);
 
         /// <summary>The row was not saved (-WhatIf, or declined): the receipt comes back.</summary>
         public void Release() => _receipt.Settle(durable: false);

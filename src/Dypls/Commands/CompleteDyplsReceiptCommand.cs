@@ -15,21 +15,25 @@ namespace Dypls.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Complete, "DyplsReceipt", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(void))]
-    public sealed class CompleteDyplsReceiptCommand : DyplsApiCommandBase
+    public sealed class CompleteDyplsReceiptCommand : ReceiptCommandBase, IDisposable
     {
         /// <summary>A receipt from Receive-DyplsReceipt (or an object with QueueName, ReceiptHandle and MessageType).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
         [ValidateNotNull]
         public PSObject InputObject { get; set; } = null!;
 
-        /// <summary>The queue service (MNS) endpoint for receipts not received in this session.</summary>
-        [Parameter]
-        [ValidateNotNull]
-        public Uri? QueueEndpoint { get; set; }
-
         private readonly ReceiptAcknowledgements _live = new ReceiptAcknowledgements();
         private readonly Dictionary<(string Queue, string Type), List<(string Handle, object Row)>> _byHandle = new Dictionary<(string, string), List<(string, object)>>();
         private int _completed;
+        private readonly System.Threading.CancellationTokenSource _cts = new System.Threading.CancellationTokenSource();
+
+        protected override void StopProcessing() => _cts.Cancel();
+
+        public void Dispose()
+        {
+            _cts.Dispose();
+            GC.SuppressFinalize(this);
+        }
 
         protected override void BeginProcessing() => PromptGuard.Apply(this);
 
@@ -50,13 +54,12 @@ namespace Dypls.Commands
             if (!ShouldProcess($"Receipt {receipt?.MessageId ?? Text("MessageId")} (CallId '{callId}') in {queue}", "Delete receipt")) return;
             if (receipt?.Lease != null)
             {
-                var completion = _live.For(receipt, System.IO.Path.GetTempPath(), int.MaxValue);
-                if (completion is null)
+                if (!_live.TryTakeOn(receipt, out _))
                 {
                     WriteWarning($"Receipt {receipt.MessageId} was settled already (by Save-DyplsRecording or an earlier Complete-DyplsReceipt).");
                     return;
                 }
-                completion.Complete();
+                receipt.Settle(durable: true);
                 _completed++;
                 WriteLines();
                 return;
@@ -74,26 +77,19 @@ namespace Dypls.Commands
             WriteLines();
             foreach (var group in _byHandle)
             {
-                var client = CreateClient(ReceiveDyplsReceiptCommand.DefaultDybaseapiEndpoint, "Dybaseapi", "dybaseapi:QueryTokenForMnsQueue");
-                using var tokens = new MnsTokenSource(client, group.Key.Type, group.Key.Queue);
-                MnsQueueClient queue;
-                try
-                {
-                    queue = new MnsQueueClient(QueueEndpoint ?? ReceiveDyplsReceiptCommand.DefaultQueueEndpoint, group.Key.Queue, tokens,
-                        Http.SharedHttpClient.Get(TimeSpan.FromSeconds(ConnectTimeoutSec)), TimeSpan.FromSeconds(TimeoutSec), MaxAttempts);
-                }
-                catch (DyplsException ex)
-                {
-                    ThrowTerminatingError(Record(ex, QueueEndpoint));
-                    return;
-                }
+                var queue = OpenQueue(group.Key.Queue, group.Key.Type, out var tokens);
+                using var ownTokens = tokens;
                 for (var i = 0; i < group.Value.Count; i += MnsQueueClient.MaxBatch)
                 {
                     var batch = group.Value.Skip(i).Take(MnsQueueClient.MaxBatch).ToList();
                     List<MnsDeleteFailure> failures;
                     try
                     {
-                        failures = queue.DeleteAsync(batch.Select(b => b.Handle).ToList(), default).GetAwaiter().GetResult();
+                        failures = queue.DeleteAsync(batch.Select(b => b.Handle).ToList(), _cts.Token).GetAwaiter().GetResult();
+                    }
+                    catch (OperationCanceledException) when (_cts.IsCancellationRequested)
+                    {
+                        throw new PipelineStoppedException();
                     }
                     catch (DyplsException ex) when (!ex.StopsRun)
                     {

@@ -14,11 +14,8 @@ namespace Dypls.Commands
     /// </summary>
     [Cmdlet(VerbsCommunications.Receive, "DyplsReceipt")]
     [OutputType(typeof(Receipt))]
-    public sealed class ReceiveDyplsReceiptCommand : DyplsApiCommandBase, IDisposable
+    public sealed class ReceiveDyplsReceiptCommand : ReceiptCommandBase, IDisposable
     {
-        public static readonly Uri DefaultDybaseapiEndpoint = new Uri("https://dybaseapi.aliyuncs.com/");
-        public static readonly Uri DefaultQueueEndpoint = new Uri("https://1943695596114318.mns.cn-hangzhou.aliyuncs.com/");
-
         /// <summary>The queue the console shows under receipt settings, such as Alicom-Queue-1234567890-SecretRecording.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
@@ -28,11 +25,6 @@ namespace Dypls.Commands
         [Parameter(Position = 1)]
         [ValidateSet(ReceiptReader.SecretRecording, ReceiptReader.SecretReport)]
         public string? MessageType { get; set; }
-
-        /// <summary>The queue service (MNS) endpoint; https, or http on a loopback host (the emulator).</summary>
-        [Parameter]
-        [ValidateNotNull]
-        public Uri? QueueEndpoint { get; set; }
 
         /// <summary>Stop after this many receipts.</summary>
         [Parameter]
@@ -82,18 +74,8 @@ namespace Dypls.Commands
                 ThrowTerminatingError(Record(new DyplsException("MessageTypeRequired",
                     $"The queue name '{queueName}' does not end in SecretRecording or SecretReport: give -MessageType.", category: FailureCategory.InvalidArgument), QueueName));
             }
-            var client = CreateClient(DefaultDybaseapiEndpoint, "Dybaseapi", "dybaseapi:QueryTokenForMnsQueue");
-            _tokens = new MnsTokenSource(client, _messageType, queueName);
-            try
-            {
-                _queue = new MnsQueueClient(QueueEndpoint ?? DefaultQueueEndpoint, queueName, _tokens, Http.SharedHttpClient.Get(TimeSpan.FromSeconds(ConnectTimeoutSec)),
-                    TimeSpan.FromSeconds(TimeoutSec), MaxAttempts);
-            }
-            catch (DyplsException ex)
-            {
-                ThrowTerminatingError(Record(ex, QueueEndpoint));
-                return;
-            }
+            _queue = OpenQueue(queueName, _messageType, out var tokens);
+            _tokens = tokens;
             _ledger = new ReceiptLedger(_queue, MaxInFlight);
             // The token source and the queue client work on the ledger's task too: their lines go through it.
             _tokens.Trace = _ledger.Log;
