@@ -2,18 +2,24 @@ using System;
 using System.IO;
 using System.Text;
 using System.Text.Json;
+using System.Threading;
 using Dypls.Models;
 
 namespace Dypls.Receipts
 {
     /// <summary>
     /// dypls-dead-letter.jsonl in the destination: one JSON line per receipt given up on (its row failed for good on its
-    /// last allowed delivery), written and flushed to disk before the receipt is deleted, so nothing is lost. Lines are
-    /// appended whole under a lock; overlapping runs append with their own handles (O_APPEND keeps lines apart).
+    /// last allowed delivery), written and flushed to disk before the receipt is deleted, so nothing is lost. .NET's
+    /// FileMode.Append opens without O_APPEND (it seeks to the end), so writers that overlap (another run on the same
+    /// destination) would write over each other's lines: each line is appended while the file is held exclusively.
     /// </summary>
     internal sealed class DeadLetterFile
     {
         public const string FileName = "dypls-dead-letter.jsonl";
+
+        // How long an append waits for another writer to let go of the file; a line takes milliseconds.
+        private static readonly TimeSpan BusyLimit = TimeSpan.FromSeconds(10);
+        private static readonly TimeSpan BusyPause = TimeSpan.FromMilliseconds(20);
 
         private readonly object _gate = new object();
 
@@ -30,9 +36,28 @@ namespace Dypls.Receipts
             var line = Line(receipt, error);
             lock (_gate)
             {
-                using var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.WriteThrough);
-                stream.Write(line, 0, line.Length);
-                stream.Flush(flushToDisk: true);
+                var until = DateTime.UtcNow + BusyLimit;
+                while (true)
+                {
+                    FileStream stream;
+                    try
+                    {
+                        // FileShare.None: a sharing violation on Windows, an exclusive flock on Unix, for as long as the line takes.
+                        stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None, 4096, FileOptions.WriteThrough);
+                    }
+                    catch (IOException) when (DateTime.UtcNow < until && File.Exists(Path))
+                    {
+                        Thread.Sleep(BusyPause);
+                        continue;
+                    }
+                    using (stream)
+                    {
+                        stream.Seek(0, SeekOrigin.End);
+                        stream.Write(line, 0, line.Length);
+                        stream.Flush(flushToDisk: true);
+                    }
+                    return;
+                }
             }
         }
 
