@@ -239,4 +239,15 @@ function Format-DyplsRunErrors {
     (@($Errors) | Select-Object -First 5 | ForEach-Object { "$($_.Id): $($_.Message)" }) -join ' | '
 }
 
+function Invoke-DyplsBenchChild {
+    <# Runs a bench script in a fresh pwsh; the script prints "BENCH:<json>" as its last word, returned as an object. #>
+    param([Parameter(Mandatory)][string] $Script)
+    $cmd = Get-PwshCommand
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))
+    $out = & $cmd[0] @($cmd | Select-Object -Skip 1) -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand $encoded 2>&1 | Out-String
+    $m = [regex]::Match($out, 'BENCH:(\{.*\})')
+    if (-not $m.Success) { throw "bench child failed: $out" }
+    $m.Groups[1].Value | ConvertFrom-Json
+}
+
 Export-ModuleMember -Function *

@@ -25,17 +25,6 @@ $keys = Get-DyplsDemoKeys
 Remove-Item -Recurse -Force $OutDir -ErrorAction SilentlyContinue
 $null = New-Item -ItemType Directory -Force $OutDir
 
-# Runs a script in a fresh pwsh; the script prints "BENCH:<json>" as its last word.
-function Invoke-InChild([string] $Script) {
-    $cmd = Get-PwshCommand
-    $exe = $cmd[0]; $rest = @($cmd | Select-Object -Skip 1)
-    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))
-    $out = & $exe @rest -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand $encoded 2>&1 | Out-String
-    $m = [regex]::Match($out, 'BENCH:(\{.*\})')
-    if (-not $m.Success) { throw "bench child failed: $out" }
-    $m.Groups[1].Value | ConvertFrom-Json
-}
-
 # Median seconds of $Repeat runs of $Run (given the folder to write to, emptied before each run).
 function Measure-Median([string] $Dir, [scriptblock] $Run) {
     $times = foreach ($i in 1..$Repeat) {
@@ -98,7 +87,7 @@ try {
 
     # 1. The script admins write today (sequential).
     $d = Join-Path $OutDir 'peer1'
-    $r = Invoke-InChild @"
+    $r = Invoke-DyplsBenchChild @"
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 & '$PSScriptRoot/Peer-Sequential.ps1' -Endpoint '$ep' -AccessKeyId '$($keys.AccessKeyId)' -AccessKeySecret '$($keys.AccessKeySecret)' -CsvPath '$csv' -Destination '$d'
 'BENCH:' + (@{ seconds = `$sw.Elapsed.TotalSeconds } | ConvertTo-Json -Compress)
@@ -108,7 +97,7 @@ try {
     # 2. The best an expert writes without Dypls.
     $d = Join-Path $OutDir 'peer2'
     $seconds = Measure-Median $d {
-        (Invoke-InChild @"
+        (Invoke-DyplsBenchChild @"
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 & '$PSScriptRoot/Peer-Parallel.ps1' -Endpoint '$ep' -AccessKeyId '$($keys.AccessKeyId)' -AccessKeySecret '$($keys.AccessKeySecret)' -CsvPath '$csv' -Destination '$d' -ThrottleLimit $ThrottleLimit
 'BENCH:' + (@{ seconds = `$sw.Elapsed.TotalSeconds } | ConvertTo-Json -Compress)
@@ -134,7 +123,7 @@ try {
     foreach ($tl in @($ThrottleLimit, 8, 32) | Select-Object -Unique) {
         $d = Join-Path $OutDir "dypls-$tl"
         $seconds = Measure-Median $d {
-            (Invoke-InChild @"
+            (Invoke-DyplsBenchChild @"
 $dyplsPrelude
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 Import-Csv '$csv' | Save-DyplsRecording -Destination '$d' -Endpoint '$ep' -Credential `$cred -ThrottleLimit $tl | Out-Null
@@ -143,7 +132,7 @@ Import-Csv '$csv' | Save-DyplsRecording -Destination '$d' -Endpoint '$ep' -Crede
         }
         Add-Result "Dypls: Save-DyplsRecording -ThrottleLimit $tl" $seconds $tl $d
     }
-    $r = Invoke-InChild @"
+    $r = Invoke-DyplsBenchChild @"
 $dyplsPrelude
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 Import-Csv '$csv' | Get-DyplsRecordUrl -Endpoint '$ep' -Credential `$cred | Out-Null
@@ -157,7 +146,7 @@ Import-Csv '$csv' | Get-DyplsRecordUrl -Endpoint '$ep' -Credential `$cred | Out-
         $mcsv = Join-Path $OutDir "mem-$count.csv"
         New-BenchCsv $mcsv $count "mem$count-"
         $d = Join-Path $OutDir "mem-$count"
-        $r = Invoke-InChild @"
+        $r = Invoke-DyplsBenchChild @"
 $dyplsPrelude
 Import-Csv '$mcsv' | Save-DyplsRecording -Destination '$d' -Endpoint '$ep' -Credential `$cred -ThrottleLimit 32 | Out-Null
 'BENCH:' + (@{ peak = [Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64 } | ConvertTo-Json -Compress)
@@ -172,7 +161,7 @@ finally { Stop-DyplsEmulator $emu }
 $big = Start-DyplsEmulator -ArgumentList '--recording-size', (512MB)
 try {
     $d = Join-Path $OutDir 'big'
-    $r = Invoke-InChild @"
+    $r = Invoke-DyplsBenchChild @"
 $dyplsPrelude
 `$t = [DateTimeOffset]::UtcNow.AddHours(-1).ToOffset([TimeSpan]::FromHours(8)).ToString('yyyy-MM-dd HH:mm:ss')
 [GC]::Collect()
@@ -194,7 +183,7 @@ try {
     $qcsv = Join-Path $OutDir 'qps.csv'
     New-BenchCsv $qcsv $qrows 'qps-'
     $d = Join-Path $OutDir 'qps'
-    $r = Invoke-InChild @"
+    $r = Invoke-DyplsBenchChild @"
 $dyplsPrelude
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 `$out = Import-Csv '$qcsv' | Save-DyplsRecording -Destination '$d' -Endpoint '$($qps.BaseUrl)' -Credential `$cred -ErrorAction SilentlyContinue -ErrorVariable errs
@@ -208,23 +197,30 @@ finally { Stop-DyplsEmulator $qps }
 
 # Import-Module cost, in fresh processes (median of 7).
 $importMs = @(1..7 | ForEach-Object {
-        (Invoke-InChild "`$t = Measure-Command { Import-Module '$module' }; 'BENCH:' + (@{ ms = `$t.TotalMilliseconds } | ConvertTo-Json -Compress)").ms
+        (Invoke-DyplsBenchChild "`$t = Measure-Command { Import-Module '$module' }; 'BENCH:' + (@{ ms = `$t.TotalMilliseconds } | ConvertTo-Json -Compress)").ms
     } | Sort-Object)[3]
 $startPlain = @(1..7 | ForEach-Object { $c = Get-PwshCommand; $sw = [Diagnostics.Stopwatch]::StartNew(); & $c[0] @($c | Select-Object -Skip 1) -NoProfile -Command 'exit'; $sw.Elapsed.TotalMilliseconds } | Sort-Object)[3]
 $startImport = @(1..7 | ForEach-Object { $c = Get-PwshCommand; $sw = [Diagnostics.Stopwatch]::StartNew(); & $c[0] @($c | Select-Object -Skip 1) -NoProfile -Command "Import-Module '$module'; exit"; $sw.Elapsed.TotalMilliseconds } | Sort-Object)[3]
 
 # The cost of signing one request, in a C# loop (no PowerShell call overhead).
 $core = Join-Path (Split-Path $module) 'Dypls.Core.dll'
-$signUs = (Invoke-InChild @"
+$signUs = (Invoke-DyplsBenchChild @"
 Add-Type -Path '$core'
 Add-Type -ReferencedAssemblies '$core', 'netstandard', 'System.Collections', 'System.Runtime' -TypeDefinition @'
-using System; using System.Collections.Generic; using System.Diagnostics;
+using System; using System.Collections.Generic; using System.Diagnostics; using System.Reflection;
 public static class SignBench {
+    // The signer is internal to the core: it is called through one delegate, made once, as the client calls it directly.
+    private delegate SortedDictionary<string, string> Sign(string method, IDictionary<string, string> parameters, string id, string secret, string token, DateTimeOffset now, string nonce);
     public static double MicrosecondsPerRequest(int n) {
+        Type signer = null;
+        foreach (var a in AppDomain.CurrentDomain.GetAssemblies()) if (a.GetName().Name == "Dypls.Core") signer = a.GetType("Dypls.Signing.RpcSigner", true);
+        var method = signer.GetMethod("SignRequest", BindingFlags.Public | BindingFlags.Static, null,
+            new[] { typeof(string), typeof(IDictionary<string, string>), typeof(string), typeof(string), typeof(string), typeof(DateTimeOffset), typeof(string) }, null);
+        var sign = (Sign)Delegate.CreateDelegate(typeof(Sign), method);
         var p = new Dictionary<string, string> { ["Action"] = "QueryRecordFileDownloadUrl", ["Version"] = "2017-05-25", ["Format"] = "JSON", ["CallId"] = "1000000820257625", ["CallTime"] = "2026-11-24 09:15:02", ["PoolKey"] = "FC100000012345" };
-        for (int i = 0; i < 2000; i++) Dypls.Signing.RpcSigner.SignRequest("POST", p, "LTAI5tDyplsDemoKey0001", "secret", null, DateTimeOffset.UtcNow, Guid.NewGuid().ToString("N"));
+        for (int i = 0; i < 2000; i++) sign("POST", p, "LTAI5tDyplsDemoKey0001", "secret", null, DateTimeOffset.UtcNow, Guid.NewGuid().ToString("N"));
         var sw = Stopwatch.StartNew();
-        for (int i = 0; i < n; i++) Dypls.Signing.RpcSigner.SignRequest("POST", p, "LTAI5tDyplsDemoKey0001", "secret", null, DateTimeOffset.UtcNow, Guid.NewGuid().ToString("N"));
+        for (int i = 0; i < n; i++) sign("POST", p, "LTAI5tDyplsDemoKey0001", "secret", null, DateTimeOffset.UtcNow, Guid.NewGuid().ToString("N"));
         return sw.Elapsed.TotalMilliseconds * 1000 / n;
     }
 }

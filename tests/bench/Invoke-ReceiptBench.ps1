@@ -24,15 +24,6 @@ $keys = Get-DyplsDemoKeys
 Remove-Item -Recurse -Force $OutDir -ErrorAction SilentlyContinue
 $null = New-Item -ItemType Directory -Force $OutDir
 
-function Invoke-InChild([string] $Script) {
-    $cmd = Get-PwshCommand
-    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))
-    $out = & $cmd[0] @($cmd | Select-Object -Skip 1) -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand $encoded 2>&1 | Out-String
-    $m = [regex]::Match($out, 'BENCH:(\{.*\})')
-    if (-not $m.Success) { throw "bench child failed: $out" }
-    $m.Groups[1].Value | ConvertFrom-Json
-}
-
 $emu = Start-DyplsEmulator -ArgumentList '--recording-size', $RecordingSize
 $base = $emu.BaseUrl.TrimEnd('/')
 $prelude = @"
@@ -55,7 +46,7 @@ try {
         $added.callIds | ForEach-Object { [pscustomobject]@{ CallId = "csv-$_"; CallTime = $time; PoolKey = 'FC100000012345' } } | Export-Csv $csv -NoTypeInformation
 
         $d = Join-Path $OutDir "csv-$i"
-        $csvRun = Invoke-InChild @"
+        $csvRun = Invoke-DyplsBenchChild @"
 $prelude
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 `$n = @(Import-Csv '$csv' | Save-DyplsRecording -Destination '$d' -Endpoint '$($emu.BaseUrl)' -Credential `$cred).Count
@@ -64,7 +55,7 @@ $prelude
         $before = Invoke-RestMethod "$base/_emulator/stats"
         $d = Join-Path $OutDir "drain-$i"
         # -WaitSeconds 0: the last, empty poll answers at once, as the CSV run has no such wait.
-        $drain = Invoke-InChild @"
+        $drain = Invoke-DyplsBenchChild @"
 $prelude
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 `$n = @(Receive-DyplsReceipt -QueueName '$queue' -WaitSeconds 0 -Endpoint '$($emu.BaseUrl)' -QueueEndpoint '$($emu.BaseUrl)' -Credential `$cred |
