@@ -52,12 +52,15 @@ Describe 'Draining a receipt queue into a folder' {
         $queue = New-QueueName
         $added = Add-Receipts $queue @{ count = 500; callIdPrefix = 'dr' }
         $dest = New-Dest
-        $saved = @(Receive-DyplsReceipt -QueueName $queue | Save-DyplsRecording -Destination $dest -ErrorVariable errs -ErrorAction SilentlyContinue)
+        $verbose = Join-Path $script:Root ([guid]::NewGuid().ToString('N') + '.txt')
+        $saved = @(Receive-DyplsReceipt -QueueName $queue | Save-DyplsRecording -Destination $dest -ErrorVariable errs -ErrorAction SilentlyContinue -Verbose 4> $verbose)
         $errs.Count | Should -Be 0 -Because (($errs | ForEach-Object { "$_" }) -join "`n")
         $saved.Count | Should -Be 500
         Assert-AllSaved $dest @($added.callIds)
         Assert-QueueEmpty $queue
         $s = Get-Stats
+        # The run says what it cost in queue requests, as the queue counted it.
+        Get-Content -LiteralPath $verbose | Should -Contain ("Receipts: 500 deleted from their queue in {0} request(s); 0 visibility extension(s)." -f $s.mnsDeleteRequests)
         $s.callTimeMismatches | Should -Be 0
         $s.mnsDeletesBeforeServed | Should -Be 0
         $s.mnsDeletes | Should -Be 500

@@ -61,15 +61,18 @@ namespace Dypls.Receipts
             return all;
         }
 
-        /// <summary>Receipts deleted so far by the queues this run took receipts from.</summary>
-        public int Acknowledged
+        /// <summary>What the queues this run took receipts from did (MNS bills per request); null when it took none.</summary>
+        public string? Summary()
         {
-            get
+            if (_ledgers.Count == 0) return null;
+            int deleted = 0, requests = 0, extensions = 0;
+            foreach (var ledger in _ledgers)
             {
-                var n = 0;
-                foreach (var ledger in _ledgers) n += ledger.Acknowledged;
-                return n;
+                deleted += ledger.Acknowledged;
+                requests += ledger.DeleteRequests;
+                extensions += ledger.Extensions;
             }
+            return $"Receipts: {deleted} deleted from their queue in {requests} request(s); {extensions} visibility extension(s).";
         }
     }
 }

@@ -33,7 +33,7 @@ namespace Dypls.Receipts
         private Task? _worker;
         private DateTimeOffset? _oldestDeleteWaiting;
         private volatile bool _receiverDone;
-        private int _acknowledged, _released, _extensions, _deleteRequests, _lost;
+        private int _acknowledged, _extensions, _deleteRequests;
 
         /// <param name="capacity">Receipts allowed out of the queue at once.</param>
         public ReceiptLedger(MnsQueueClient queue, int capacity, Func<DateTimeOffset>? clock = null)
@@ -59,16 +59,18 @@ namespace Dypls.Receipts
             EnsureWorker();
         }
 
-        public MnsQueueClient Queue => _queue;
-
         public int Capacity { get; }
 
         /// <summary>Receipts out of the queue and not settled.</summary>
         public int Outstanding => _out.Count;
 
+        /// <summary>Receipts deleted from the queue so far.</summary>
         public int Acknowledged => Volatile.Read(ref _acknowledged);
-        public int Released => Volatile.Read(ref _released);
+
+        /// <summary>Visibility extensions so far.</summary>
         public int Extensions => Volatile.Read(ref _extensions);
+
+        /// <summary>Delete requests sent so far.</summary>
         public int DeleteRequests => Volatile.Read(ref _deleteRequests);
 
         /// <summary>Queues a verbose line (from any thread) for a pipeline thread to write.</summary>
@@ -144,7 +146,6 @@ namespace Dypls.Receipts
         {
             if (!_out.TryRemove(lease, out _)) return;
             if (acknowledged) Interlocked.Increment(ref _acknowledged);
-            else Interlocked.Increment(ref _released);
             _room.Release();
         }
 
@@ -280,7 +281,6 @@ namespace Dypls.Receipts
                 if (lease.VisibleAgainAt <= now)
                 {
                     lease.Lost = true;
-                    Interlocked.Increment(ref _lost);
                     _log.Enqueue($"Receipt {lease.MessageId}: its visibility ran out before it could be extended; it may come back.");
                     continue;
                 }
@@ -307,7 +307,6 @@ namespace Dypls.Receipts
             catch (MnsException ex)
             {
                 lease.Lost = true;
-                Interlocked.Increment(ref _lost);
                 _log.Enqueue($"Receipt {lease.MessageId}: its visibility could not be extended ({ex.Code ?? ex.ErrorId}); it may come back.");
             }
         }

@@ -140,6 +140,7 @@ namespace Dypls.Commands
             // The run returns once what it saved is acknowledged: the deletes that wait go out now.
             if (!_receipts.Flush(TimeSpan.FromSeconds(TimeoutSec * 3))) WriteWarning("Some receipts whose recordings are saved were not deleted in time; they come back and are deleted on a later run.");
             WriteReceiptLines();
+            if (_receipts.Summary() is string summary) WriteVerbose(summary);
             foreach (var record in _progress.Last(Rows.Seen, _run.Bytes)) WriteProgress(record);
             WriteVerbose(_progress.Summary(Rows.Seen, _run.Bytes));
         }
