@@ -118,6 +118,22 @@ Describe 'Draining a receipt queue into a folder' {
     }
 }
 
+Describe '-WhatIf and receipts whose recordings need no download' {
+    BeforeEach { Reset-DyplsEmulatorStats $script:Emu; Set-EmulatorSetting $script:Defaults }
+
+    It 'under -WhatIf a receipt whose recording is already saved and a poison receipt on its last delivery stay in the queue, and nothing is dead-lettered' {
+        $queue = New-QueueName
+        $added = Add-Receipts $queue @{ count = 4; noRecording = 1; callIdPrefix = 'ws' }
+        $dest = New-Dest
+        # Two of them are saved already (a Skip, which asks the service nothing).
+        foreach ($id in @($added.callIds | Where-Object { $_ -notlike 'norecord*' } | Select-Object -First 2)) { Set-Content -LiteralPath (Join-Path $dest "$id.mp3") -Value 'saved' }
+        $null = Receive-DyplsReceipt -QueueName $queue | Save-DyplsRecording -Destination $dest -MaxDeliveries 1 -WhatIf -ErrorAction SilentlyContinue
+        (Get-Stats).mnsDeletes | Should -Be 0
+        (Get-Queue $queue).total | Should -Be 5
+        Test-Path (Join-Path $dest 'dypls-dead-letter.jsonl') | Should -BeFalse
+    }
+}
+
 Describe 'Receipts that cannot be saved' {
     BeforeEach { Reset-DyplsEmulatorStats $script:Emu; Set-EmulatorSetting $script:Defaults }
 

@@ -71,6 +71,10 @@ namespace Dypls.Commands
 
         protected override void BeginProcessing()
         {
+            // -WhatIf given, or $WhatIfPreference (the way ShouldProcess decides it).
+            _whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
+                ? ((SwitchParameter)whatIf).IsPresent
+                : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
             _runStarted = DateTimeOffset.UtcNow;
             try
             {
@@ -93,12 +97,19 @@ namespace Dypls.Commands
                 IdleTimeout = TimeSpan.FromSeconds(TimeoutSec),
             }, _destination, _template, Force, _runStarted, throttleLimit, logging);
 
-        private protected override void OnInvalidRow(object row, DyplsException error) =>
-            _receipts.For(Unwrap(row), _run.Destination, MaxDeliveries)?.Failed(error);
+        private protected override void OnInvalidRow(object row, DyplsException error) => Completion(row)?.Failed(error);
+
+        /// <summary>
+        /// The receipt side of a row, or null. Under -WhatIf no receipt is taken on: a recording found saved, a report
+        /// without one, or a row that fails for good would otherwise still delete (or dead-letter) its receipt.
+        /// </summary>
+        private ReceiptCompletion? Completion(object? row) => _whatIf ? null : _receipts.For(Unwrap(row), _run.Destination, MaxDeliveries);
+
+        private bool _whatIf;
 
         private protected override void ProcessCall(CallRequest call, object row)
         {
-            var completion = _receipts.For(Unwrap(InputObject), _run.Destination, MaxDeliveries);
+            var completion = Completion(InputObject);
             if (completion != null && ReceiptAcknowledgements.HasNoRecording(Unwrap(InputObject), Url))
             {
                 _run.Finish(row, SavedRecording.WithoutRecording(call), completion);
